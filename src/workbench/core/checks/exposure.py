@@ -1,0 +1,124 @@
+"""Who can reach what: the API roles, exposed schemas and effective privileges, computed offline."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+
+from workbench.core.checks.config import SYSTEM_SCHEMAS, AuditConfig
+from workbench.core.model import Function, Grant, Relation, Snapshot
+
+SUPABASE_API_ROLES = ("anon", "authenticated")
+
+
+def is_supabase(snapshot: Snapshot) -> bool:
+    return all(snapshot.role(r) is not None for r in SUPABASE_API_ROLES)
+
+
+def api_roles(snapshot: Snapshot, config: AuditConfig) -> tuple[str, ...]:
+    """anon/authenticated on Supabase-style databases, else PUBLIC; plus roles named in the config."""
+    base = SUPABASE_API_ROLES if is_supabase(snapshot) else ("PUBLIC",)
+    extra = tuple(r for r in config.api_roles if r not in base and (r == "PUBLIC" or snapshot.role(r)))
+    return base + extra
+
+
+def is_system_schema(snapshot: Snapshot, schema: str) -> bool:
+    if schema in SYSTEM_SCHEMAS or schema.startswith(("pg_", "pgsodium")):
+        return True
+    found = snapshot.schema(schema)
+    return found is not None and found.extension is not None
+
+
+def is_user_object(snapshot: Snapshot, schema: str, extension: str | None) -> bool:
+    """A non-system object the database's developers own (not an extension member)."""
+    return extension is None and not is_system_schema(snapshot, schema)
+
+
+def is_exposed_schema(snapshot: Snapshot, config: AuditConfig, schema: str) -> bool:
+    return schema in config.exposed_schemas and not is_system_schema(snapshot, schema)
+
+
+def role_closure(snapshot: Snapshot, role: str) -> frozenset[str]:
+    """The role, PUBLIC and every role whose privileges it inherits."""
+    if role == "PUBLIC":
+        return frozenset({"PUBLIC"})
+
+    def build() -> frozenset[str]:
+        seen = {role, "PUBLIC"}
+        todo = [role]
+        while todo:
+            found = snapshot.role(todo.pop())
+            if found is None or not found.inherit:
+                continue
+            for parent in found.member_of:
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return frozenset(seen)
+
+    return snapshot._lookup(f"closure:{role}", build)  # type: ignore[no-any-return]
+
+
+def holds(snapshot: Snapshot, role: str, grants: Iterable[Grant], privilege: str, owner: str | None = None) -> bool:
+    """Whether `role` effectively holds `privilege` given an object's grants (defaults already explicit)."""
+    who = role_closure(snapshot, role)
+    found = snapshot.role(role)
+    if found is not None and found.superuser:
+        return True
+    if owner is not None and owner in who:
+        return True
+    return any(g.privilege == privilege and g.grantee in who for g in grants)
+
+
+def schema_usable(snapshot: Snapshot, role: str, schema: str) -> bool:
+    found = snapshot.schema(schema)
+    return found is not None and holds(snapshot, role, found.grants, "USAGE", found.owner)
+
+
+def relation_privileges(snapshot: Snapshot, role: str, rel: Relation) -> tuple[str, ...]:
+    """Table-level privileges `role` holds on `rel` (column grants listed separately by the caller)."""
+    privs = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+    return tuple(p for p in privs if holds(snapshot, role, rel.grants, p, rel.owner))
+
+
+def can_select(snapshot: Snapshot, role: str, rel: Relation, *, any_column: bool = False) -> bool:
+    if holds(snapshot, role, rel.grants, "SELECT", rel.owner):
+        return True
+    return any_column and any(holds(snapshot, role, c.grants, "SELECT") for c in rel.columns)
+
+
+def roles_that_can(
+    snapshot: Snapshot,
+    config: AuditConfig,
+    rel: Relation,
+    privilege: str = "SELECT",
+    *,
+    need_schema: bool = True,
+) -> tuple[str, ...]:
+    """API roles holding `privilege` on `rel` (and USAGE on its schema unless need_schema is False)."""
+    return tuple(
+        r
+        for r in api_roles(snapshot, config)
+        if holds(snapshot, r, rel.grants, privilege, rel.owner)
+        and (not need_schema or schema_usable(snapshot, r, rel.schema))
+    )
+
+
+def roles_that_can_execute(snapshot: Snapshot, config: AuditConfig, fn: Function) -> tuple[str, ...]:
+    roles = api_roles(snapshot, config)
+    return tuple(
+        r
+        for r in (*roles, *(("PUBLIC",) if "PUBLIC" not in roles else ()))
+        if holds(snapshot, r, fn.grants, "EXECUTE", fn.owner)
+    )
+
+
+def matches_any(name: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name.lower(), p.lower()) for p in patterns)
+
+
+def exposed_relations(snapshot: Snapshot, config: AuditConfig, kinds: str = "rp") -> Iterable[Relation]:
+    """User relations of the given kinds in exposed schemas (partitions are judged through their parent)."""
+    for rel in snapshot.relations:
+        if rel.kind in kinds and rel.extension is None and is_exposed_schema(snapshot, config, rel.schema):
+            yield rel

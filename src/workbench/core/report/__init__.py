@@ -1,0 +1,1 @@
+"""Render audit results and reviews: JSON (the contract), Markdown and plain text."""
