@@ -97,7 +97,14 @@ def run_checks(
 
 
 def _missing_probe(snapshot: Snapshot, chk: Check) -> str | None:
+    """Why a check cannot run: a catalog query (`catalog:NAME`) or a probe it needs could not be read."""
+    failed_queries = dict(snapshot.skipped_queries)
     for name in chk.spec.requires:
+        if name.startswith("catalog:"):
+            reason = failed_queries.get(name.removeprefix("catalog:"))
+            if reason:
+                return f"could not read the {name.removeprefix('catalog:').replace('_', ' ')}: {reason}"
+            continue
         probe = snapshot.probe(name)
         if probe is None:
             return f"the {name} probe did not run"

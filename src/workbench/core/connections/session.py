@@ -6,6 +6,7 @@ import contextlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import conninfo
@@ -91,11 +92,12 @@ def _first_line(exc: BaseException) -> str:
 class AuditSession:
     """A read-only connection for one audit. `cancel()` may be called from any thread."""
 
-    def __init__(self, conn: psycopg.Connection[tuple[object, ...]], dsn: str, options: SessionOptions):
+    def __init__(self, conn: psycopg.Connection[Any], dsn: str, options: SessionOptions):
         self.conn = conn
         self.dsn = dsn
         self.options = options
         self._cancelled = threading.Event()
+        self._helpers: list[psycopg.Connection[Any]] = []
 
     @property
     def cancelled(self) -> bool:
@@ -104,9 +106,17 @@ class AuditSession:
     def cancel(self) -> None:
         """Stop the running query server-side; the audit then stops at its next step."""
         self._cancelled.set()
-        # The connection may already be gone; the flag still stops the audit.
-        with contextlib.suppress(psycopg.Error, OSError):
-            self.conn.cancel_safe(timeout=5.0)
+        # A connection may already be gone; the flag still stops the audit.
+        for conn in (self.conn, *self._helpers):
+            with contextlib.suppress(psycopg.Error, OSError):
+                conn.cancel_safe(timeout=5.0)
+
+    def attach(self, conn: psycopg.Connection[Any]) -> None:
+        """Make `cancel()` also stop queries on a helper connection of this audit."""
+        self._helpers.append(conn)
+
+    def detach(self, conn: psycopg.Connection[Any]) -> None:
+        self._helpers.remove(conn)
 
     def close(self) -> None:
         if not self.conn.closed:

@@ -6,11 +6,13 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from workbench.core.connections.session import (
@@ -18,6 +20,7 @@ from workbench.core.connections.session import (
     Cancelled,
     ConnectionFailed,
     explain_connection_error,
+    make_conninfo,
 )
 from workbench.core.model import (
     Column,
@@ -51,6 +54,7 @@ QUERIES: tuple[tuple[str, str], ...] = (
     ("table_stats", "table statistics"),
     ("view_dependencies", "view dependencies"),
     ("indexes", "indexes"),
+    ("names", "operator classes and collations"),
     ("constraints", "constraints"),
     ("policies", "policies"),
     ("functions", "functions"),
@@ -60,7 +64,10 @@ QUERIES: tuple[tuple[str, str], ...] = (
     ("triggers", "triggers"),
     ("settings", "settings"),
 )
-_OPTIONAL = {"table_stats", "view_dependencies", "triggers", "available_extensions"}
+# Without these the audit cannot say anything; any other query may fail and only its checks are skipped.
+_ESSENTIAL = {"roles", "schemas", "relations", "columns", "grants"}
+# Run on a second connection sharing the same exported snapshot, while the first lane is read and converted.
+_SECOND_LANE = ("indexes", "names", "constraints", "policies", "functions", "sequences", "triggers")
 
 
 @cache
@@ -88,11 +95,18 @@ class _Reader:
         self.version_num = version_num
         self.skipped: list[tuple[str, str]] = []
 
-    def rows(self, name: str, params: dict[str, Any] | None = None, *, optional: bool = False) -> list[Row]:
+    def rows(
+        self,
+        name: str,
+        params: dict[str, Any] | None = None,
+        *,
+        optional: bool = False,
+        conn: psycopg.Connection[Any] | None = None,
+    ) -> list[Row]:
         if self.session.cancelled:
             raise Cancelled
         sql = query_text(name, self.version_num)
-        conn = self.session.conn
+        conn = conn or self.session.conn
         try:
             with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
                 cur.execute(sql.encode(), params)  # type: ignore[arg-type]
@@ -113,6 +127,32 @@ class _Reader:
             raise ConnectionFailed(f"Could not read the {name.replace('_', ' ')} of the database: {reason}")
         self.skipped.append((name, reason))
         return []
+
+
+def _open_second_lane(session: AuditSession) -> psycopg.Connection[Any] | None:
+    """A second read-only connection that sees exactly the same snapshot, or None where that is not possible
+    (a standby of an old version, a pooler, a connection limit): collection then simply runs on one lane."""
+    conn = session.conn
+    try:
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(b"SELECT pg_catalog.pg_export_snapshot()")
+            row = cur.fetchone()
+        second = psycopg.connect(make_conninfo(conn.info.dsn, password=conn.info.password or None), autocommit=True)
+    except psycopg.Error:
+        return None
+    try:
+        second.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        second.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(row[0] if row else "")))
+        for name, value in conn.execute(
+            b"SELECT name, setting FROM pg_catalog.pg_settings WHERE name IN ('statement_timeout', 'lock_timeout')"
+        ):
+            second.execute(sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+        second.execute(b"SET search_path = ''")
+    except psycopg.Error:
+        second.close()
+        return None
+    session.attach(second)
+    return second
 
 
 def _first(exc: BaseException) -> str:
@@ -152,9 +192,25 @@ def collect_snapshot(session: AuditSession, progress: Progress | None = None) ->
     reader = _Reader(session, meta["server_version_num"])
     data: dict[str, list[Row]] = {}
     total = len(QUERIES) + 2
-    for step, (name, label) in enumerate(QUERIES):
-        report(step / total, f"Reading {label}")
-        data[name] = reader.rows(name, optional=name in _OPTIONAL)
+    second = _open_second_lane(session)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lane = (
+            pool.submit(lambda: {n: reader.rows(n, optional=n not in _ESSENTIAL, conn=second) for n in _SECOND_LANE})
+            if second is not None
+            else None
+        )
+        try:
+            for step, (name, label) in enumerate(QUERIES):
+                if lane is not None and name in _SECOND_LANE:
+                    continue
+                report(step / total, f"Reading {label}")
+                data[name] = reader.rows(name, optional=name not in _ESSENTIAL)
+            if lane is not None:
+                data.update(lane.result())
+        finally:
+            if second is not None:
+                session.detach(second)
+                second.close()
 
     role_names = {r["oid"]: r["name"] for r in data["roles"]}
     grants = _grants(data["grants"], role_names)
@@ -193,6 +249,7 @@ def _table_stats(row: Row) -> TableStats:
 
 
 def _build(data: dict[str, list[Row]], grants: dict[tuple[str, int, int], tuple[Grant, ...]]) -> dict[str, Any]:
+    names = {(r["kind"], r["oid"]): r["name"] for r in data["names"]}
     columns: dict[int, list[Column]] = defaultdict(list)
     for c in data["columns"]:
         columns[c["relid"]].append(
@@ -255,13 +312,14 @@ def _build(data: dict[str, list[Row]], grants: dict[tuple[str, int, int], tuple[
             **{
                 k: v
                 for k, v in i.items()
-                if k not in {"key_columns", "include_columns", "opclasses", "collations", "size_bytes", "key_options"}
+                if k
+                not in {"key_columns", "include_columns", "opclass_oids", "collation_oids", "size_bytes", "key_options"}
             },
             key_columns=tuple(i["key_columns"] or ()),
             key_options=tuple(i["key_options"] or ()),
             include_columns=tuple(i["include_columns"] or ()),
-            opclasses=tuple(i["opclasses"] or ()),
-            collations=tuple(i["collations"] or ()),
+            opclasses=tuple(names.get(("opclass", o), str(o)) for o in i["opclass_oids"] or ()),
+            collations=tuple(names.get(("collation", o), "") for o in i["collation_oids"] or ()),
             size_bytes=int(i["size_bytes"] or 0),
         )
         for i in data["indexes"]

@@ -10,7 +10,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from workbench.core.connections.session import AuditSession
+from workbench.core.connections.session import AuditSession, ConnectionFailed, explain_connection_error
 from workbench.core.model import ProbeResult
 
 
@@ -71,10 +71,18 @@ def run_probes(session: AuditSession, server_version_num: int, extensions: set[s
             results.append(ProbeResult(name, skipped=str(exc)))
         except psycopg.errors.InsufficientPrivilege as exc:
             results.append(ProbeResult(name, skipped=f"permission denied: {_first(exc)}"))
-        except psycopg.errors.QueryCanceled as exc:
+        except psycopg.errors.QueryCanceled:
             if session.cancelled:
                 break
-            results.append(ProbeResult(name, skipped=f"timed out: {_first(exc)}"))
+            timeout = session.options.statement_timeout_ms / 1000
+            results.append(ProbeResult(name, skipped=f"timed out after {timeout:g} s (statement_timeout)"))
+        except psycopg.errors.LockNotAvailable as exc:
+            results.append(ProbeResult(name, skipped=f"a lock could not be taken in time: {_first(exc)}"))
+        except psycopg.OperationalError as exc:
+            raise ConnectionFailed(
+                f"The connection was lost while running the {name} probe: "
+                + explain_connection_error(exc, session.dsn)
+            ) from None
         except (
             psycopg.errors.UndefinedTable,
             psycopg.errors.UndefinedColumn,
