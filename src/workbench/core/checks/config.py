@@ -82,6 +82,20 @@ DEFAULT_SENSITIVE_COLUMNS = (
     "recovery_codes",
     "mac_address",
     "ip_address",
+    "pwd",
+    "passphrase",
+    # Glob patterns, matched against the lower-cased name with '-' read as '_': the suffix forms, so that
+    # `stripe_secret` matches while `token_count` or `password_updated_at` do not.
+    "*_password",
+    "*_passwd",
+    "*_password_hash",
+    "*_secret",
+    "*_secret_key",
+    "*_token",
+    "*_api_key",
+    "*_apikey",
+    "*_private_key",
+    "*_ssn",
 )
 
 

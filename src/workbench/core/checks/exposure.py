@@ -113,6 +113,17 @@ def roles_that_can_execute(snapshot: Snapshot, config: AuditConfig, fn: Function
     )
 
 
+def grantees_conferring(
+    snapshot: Snapshot, roles: Iterable[str], grants: Iterable[Grant], privilege: str, owner: str | None = None
+) -> tuple[str, ...]:
+    """The grantees (PUBLIC first) whose `privilege` grant the given roles enjoy: the grants to revoke."""
+    reach: set[str] = set()
+    for r in roles:
+        reach |= role_closure(snapshot, r)
+    found = {g.grantee for g in grants if g.privilege == privilege and g.grantee in reach and g.grantee != owner}
+    return tuple(sorted(found, key=lambda g: (g != "PUBLIC", g)))
+
+
 def matches_any(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(name.lower(), p.lower()) for p in patterns)
 

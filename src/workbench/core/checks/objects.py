@@ -75,3 +75,9 @@ def function_ident(fn: Function) -> sql.Composable:
 def render(*statements: sql.Composable) -> str:
     """Statements as one script, one per line, each ending with a semicolon."""
     return "\n".join(s.as_string() + ";" for s in statements)
+
+
+def comment(*lines: str) -> str:
+    """SQL comment lines, each ending with a newline. Line breaks inside a line (object names may contain
+    them) are flattened, so no text can escape the comment and run as a statement."""
+    return "".join("-- " + " ".join(line.splitlines()) + "\n" for line in lines)

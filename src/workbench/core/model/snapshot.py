@@ -293,7 +293,8 @@ class Snapshot:
     probes: tuple[ProbeResult, ...] = ()
     skipped_queries: tuple[tuple[str, str], ...] = ()  # (query name, reason) for collection steps that failed
     duration_s: float = 0.0
-    _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # init=False: dataclasses.replace() must give the copy its own (empty) lookup cache.
+    _index: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     # Lookups built lazily; the snapshot itself never changes.
     def _lookup(self, name: str, build: Any) -> Any:
