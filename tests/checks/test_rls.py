@@ -6,6 +6,7 @@ from tests.checks.conftest import AuditSql, keys
 
 OPEN_TABLE = """
 create table public.invoices (id bigint primary key, total numeric);
+revoke all on public.invoices from anon, authenticated;
 grant select, insert on public.invoices to anon, authenticated;
 """
 

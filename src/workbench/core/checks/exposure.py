@@ -12,7 +12,16 @@ SUPABASE_API_ROLES = ("anon", "authenticated")
 
 
 def is_supabase(snapshot: Snapshot) -> bool:
-    return all(snapshot.role(r) is not None for r in SUPABASE_API_ROLES)
+    """anon/authenticated exist and are granted something in this database (roles are cluster-wide, so
+    their mere existence says nothing about this database)."""
+
+    def build() -> bool:
+        if any(snapshot.role(r) is None for r in SUPABASE_API_ROLES):
+            return False
+        holders = (*snapshot.schemas, *snapshot.relations, *snapshot.functions)
+        return any(g.grantee in SUPABASE_API_ROLES for obj in holders for g in obj.grants)
+
+    return snapshot._lookup("is_supabase", build)  # type: ignore[no-any-return]
 
 
 def api_roles(snapshot: Snapshot, config: AuditConfig) -> tuple[str, ...]:
