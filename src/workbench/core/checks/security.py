@@ -21,6 +21,7 @@ from workbench.core.checks.exposure import (
     schema_usable,
 )
 from workbench.core.checks.objects import (
+    comment,
     extension_ref,
     function_ident,
     function_ref,
@@ -99,7 +100,7 @@ def _revoke_select(snapshot: Snapshot, rel: Relation, readers: Iterable[str]) ->
 
 
 def _comments(*lines: str) -> str:
-    return "\n".join(f"-- {line}" for line in lines)
+    return comment(*lines).rstrip("\n")
 
 
 def _script(comments: list[str], statements: list[sql.Composable]) -> str | None:
