@@ -6,15 +6,24 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from workbench import __version__
 from workbench.core.checks import AuditConfig, AuditResult, all_checks, audit, run_checks
 from workbench.core.checks.config_file import ConfigError, load_config
+from workbench.core.compare import diff_findings, diff_snapshots, security_sync_script
 from workbench.core.connections import Cancelled, ConnectionFailed, SessionOptions, open_session
-from workbench.core.model import Level
+from workbench.core.connections.session import describe_target
+from workbench.core.model import Level, Snapshot
 from workbench.core.report.audit_json import audit_to_dict
 from workbench.core.report.audit_markdown import render_markdown, render_text
+from workbench.core.report.compare_render import (
+    Comparison,
+    comparison_to_dict,
+    render_comparison_markdown,
+    render_comparison_text,
+)
 from workbench.core.snapshot import SnapshotFormatError, collect_snapshot, load_snapshot, save_snapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -67,6 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dsn", required=True)
     p.add_argument("-o", "--output", type=Path, required=True)
 
+    p = sub.add_parser("compare", help="compare two databases or snapshots (e.g. staging and production)")
+    p.add_argument("--a", required=True, metavar="DSN_OR_SNAPSHOT", help="the reference (e.g. staging)")
+    p.add_argument("--b", required=True, metavar="DSN_OR_SNAPSHOT", help="the one to check (e.g. production)")
+    _output_options(p)
+    p.add_argument("--config", type=Path, help="workbench.toml for the audits of both sides")
+    p.add_argument(
+        "--sync-script",
+        type=Path,
+        metavar="FILE",
+        help="write a script making B's security settings match A's (never run by workbench)",
+    )
+
     p = sub.add_parser("demo", help="start a throwaway PostgreSQL with a flawed demo schema and review it")
     p.add_argument("--headless", action="store_true", help="print the review instead of opening the app")
     _output_options(p)
@@ -86,13 +107,17 @@ def _emit(result: AuditResult, fmt: str, output: Path | None) -> None:
         text = render_markdown(result) + "\n"
     else:
         text = render_text(result) + "\n"
+    _write(text, output)
+
+
+def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"Cannot write {output}: {exc.strerror or exc}") from None
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"Cannot write {output}: {exc.strerror or exc}") from None
 
 
 def _exit_status(result: AuditResult, fail_on: str) -> int:
@@ -181,7 +206,49 @@ def _run_app(dsn: str | None, screenshot: Path | None, *, autorun: bool) -> int:
     return run_app(dsn, screenshot=screenshot, autorun=autorun)
 
 
-COMMANDS = {"audit": cmd_audit, "checks": cmd_checks, "snapshot": cmd_snapshot, "demo": cmd_demo}
+def _snapshot_from(source: str) -> tuple[Snapshot, str]:
+    """A saved snapshot file, or a live database collected read-only."""
+    path = Path(source)
+    if path.is_file():
+        return load_snapshot(path), f"snapshot {path.name}"
+    with open_session(source) as session:
+        snap = collect_snapshot(session)
+    return snap, f"{describe_target(source)}"
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    config = load_config(args.config) if args.config else AuditConfig()
+    with ThreadPoolExecutor(max_workers=2) as pool:  # collect both sides at once
+        side_a, side_b = pool.submit(_snapshot_from, args.a), pool.submit(_snapshot_from, args.b)
+        (snap_a, label_a), (snap_b, label_b) = side_a.result(), side_b.result()
+    label_a, label_b = f"{snap_a.database} ({label_a})", f"{snap_b.database} ({label_b})"
+    script = security_sync_script(snap_a, snap_b, "A", "B")
+    comparison = Comparison(
+        schema=diff_snapshots(snap_a, snap_b),
+        findings=diff_findings(run_checks(snap_a, config).findings, run_checks(snap_b, config).findings),
+        a_label=label_a,
+        b_label=label_b,
+        sync_script=script,
+    )
+    if args.format == "json":
+        text = json.dumps(comparison_to_dict(comparison), indent=2, ensure_ascii=False, default=str)
+    elif args.format == "md":
+        text = render_comparison_markdown(comparison)
+    else:
+        text = render_comparison_text(comparison)
+    _write(text + "\n", args.output)
+    if args.sync_script and script:
+        _write(script, args.sync_script)
+    return EXIT_FINDINGS if comparison.has_differences else EXIT_OK
+
+
+COMMANDS = {
+    "audit": cmd_audit,
+    "checks": cmd_checks,
+    "snapshot": cmd_snapshot,
+    "compare": cmd_compare,
+    "demo": cmd_demo,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

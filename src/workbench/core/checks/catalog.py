@@ -1,6 +1,9 @@
 """Imports every check module so that their checks register themselves."""
 
-from workbench.core.checks import data_exposure  # noqa: F401
-from workbench.core.checks import indexes  # noqa: F401
-from workbench.core.checks import rls  # noqa: F401
-from workbench.core.checks import security  # noqa: F401
+from workbench.core.checks import (
+    data_exposure,  # noqa: F401
+    indexes,  # noqa: F401
+    policies,  # noqa: F401
+    rls,  # noqa: F401
+    security,  # noqa: F401
+)

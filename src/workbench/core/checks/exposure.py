@@ -18,8 +18,12 @@ def is_supabase(snapshot: Snapshot) -> bool:
     def build() -> bool:
         if any(snapshot.role(r) is None for r in SUPABASE_API_ROLES):
             return False
-        holders = (*snapshot.schemas, *snapshot.relations, *snapshot.functions)
-        return any(g.grantee in SUPABASE_API_ROLES for obj in holders for g in obj.grants)
+        grants = (
+            *(g for s in snapshot.schemas for g in s.grants),
+            *(g for r in snapshot.relations for g in r.grants),
+            *(g for f in snapshot.functions for g in f.grants),
+        )
+        return any(g.grantee in SUPABASE_API_ROLES for g in grants)
 
     return snapshot._lookup("is_supabase", build)  # type: ignore[no-any-return]
 
