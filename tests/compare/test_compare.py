@@ -30,7 +30,8 @@ create policy own_orders on app.orders for select to cmp_reader using (account_i
 create view app.order_totals with (security_invoker = true) as select account_id, sum(total) from app.orders group by 1;
 create function app.touch(a int) returns int language sql security definer set search_path = '' as $$ select a $$;
 create sequence app.ticket_seq;
-create trigger orders_noop before update on app.orders for each row execute function suppress_redundant_updates_trigger();
+create trigger orders_noop before update on app.orders for each row
+    execute function suppress_redundant_updates_trigger();
 grant select, insert on app.orders to cmp_writer;
 grant select on app.order_totals to cmp_reader;
 grant usage on schema app to cmp_reader, cmp_writer;

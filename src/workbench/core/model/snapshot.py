@@ -230,6 +230,9 @@ class Sequence:
     owned_by_table: int | None = None  # relation OID
     owned_by_column: int | None = None  # attnum
     grants: tuple[Grant, ...] = ()
+    # (table OID, attnum) of the column defaults that call this sequence (serial defaults; identity
+    # columns have no default expression and are not listed).
+    default_of: tuple[tuple[int, int], ...] = ()
 
     @property
     def qualified(self) -> str:

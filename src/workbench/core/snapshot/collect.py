@@ -339,7 +339,13 @@ def _build(data: dict[str, list[Row]], grants: dict[tuple[str, int, int], tuple[
         Function(**{**f, "config": tuple(f["config"]), "grants": grants.get(("function", f["oid"], 0), ())})
         for f in data["functions"]
     )
-    sequences = tuple(Sequence(**s, grants=grants.get(("class", s["oid"], 0), ())) for s in data["sequences"])
+    sequences = tuple(
+        Sequence(
+            **{**s, "default_of": tuple((int(t), int(a)) for t, a in s["default_of"] or ())},
+            grants=grants.get(("class", s["oid"], 0), ()),
+        )
+        for s in data["sequences"]
+    )
     return {
         "roles": tuple(
             Role(
