@@ -321,18 +321,18 @@ def test_public_bucket_allows_listing_flags_bucket_wide_select_policies(supabase
     result = audit_sql(supabase_db, BUCKETS, "public_bucket_allows_listing")
     found = only(result, "public_bucket_allows_listing")
     assert set(found) == {
-        "public_bucket_allows_listing:storage.buckets:avatars",
-        "public_bucket_allows_listing:storage.buckets:photos",
+        "public_bucket_allows_listing:bucket:avatars",
+        "public_bucket_allows_listing:bucket:photos",
     }
-    avatars = found["public_bucket_allows_listing:storage.buckets:avatars"]
-    assert avatars.key == "storage.buckets"
+    avatars = found["public_bucket_allows_listing:bucket:avatars"]
+    assert avatars.key == "bucket:avatars" and avatars.object.kind == "bucket"
     assert avatars.level == "warn"
     assert avatars.evidence["bucket"] == {"id": "avatars", "name": "avatars", "public": True}
     assert avatars.evidence["listable_by"] == ["anon"]
     [policy] = avatars.evidence["policies"]
     assert policy["policy"] == "Avatars are listable"
     assert policy["opens"] == ["avatars"]
-    photos = found["public_bucket_allows_listing:storage.buckets:photos"]
+    photos = found["public_bucket_allows_listing:bucket:photos"]
     assert photos.evidence["listable_by"] == ["anon", "authenticated"]
     assert photos.evidence["policies"][0]["opens"] == ["misc", "photos"]
 
@@ -356,7 +356,7 @@ def test_public_bucket_allows_listing_respects_restrictive_policies(supabase_db:
     """
     result = audit_sql(supabase_db, script, "public_bucket_allows_listing")
     [finding] = only(result, "public_bucket_allows_listing").values()
-    assert finding.fingerprint == "public_bucket_allows_listing:storage.buckets:avatars"
+    assert finding.fingerprint == "public_bucket_allows_listing:bucket:avatars"
     assert finding.evidence["listable_by"] == ["authenticated"]
     assert [p["policy"] for p in finding.evidence["policies"]] == ["List all"]
 

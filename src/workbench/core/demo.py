@@ -27,6 +27,13 @@ class DemoDatabase:
         self.server.stop()
 
 
+def load_demo(dsn: str) -> None:
+    """Load the scaffold, the schema and the simulated activity, each file as its own execution (the
+    statistics counters are flushed between executions, which the activity relies on)."""
+    for name in (("scaffold", "supabase.sql"), ("demo", "schema.sql"), ("demo", "activity.sql")):
+        load_sql(dsn, resource_text(*name))
+
+
 def start_demo(progress: Callable[[str], None] | None = None) -> DemoDatabase:
     """Start a throwaway server (system binaries first, else pgserver) and load the demo schema into it."""
     say = progress or (lambda message: None)
@@ -37,8 +44,7 @@ def start_demo(progress: Callable[[str], None] | None = None) -> DemoDatabase:
         started = time.perf_counter()
         dsn = server.create_database(DEMO_DATABASE)
         say("Loading the demo schema")
-        for name in (("scaffold", "supabase.sql"), ("demo", "schema.sql"), ("demo", "activity.sql")):
-            load_sql(dsn, resource_text(*name))
+        load_demo(dsn)
         return DemoDatabase(server, dsn, time.perf_counter() - started)
     except BaseException:
         server.stop()

@@ -35,7 +35,7 @@ from workbench.core.checks.objects import (
 )
 from workbench.core.checks.policy_expr import Node, NodeTreeError, PolicyExpression
 from workbench.core.checks.registry import CheckSkipped, CheckSpec, check
-from workbench.core.model import Category, Column, Finding, Level, Policy, Relation, Snapshot
+from workbench.core.model import Category, Column, Finding, Level, ObjectRef, Policy, Relation, Snapshot
 
 # pg_upgrade refuses columns of these types: they store OIDs that the new cluster does not keep. regclass,
 # regtype and regrole are accepted (pg_upgrade preserves the OIDs of relations, types and roles).
@@ -490,7 +490,7 @@ def public_bucket_allows_listing(spec: CheckSpec, snapshot: Snapshot, config: Au
             who, broad = sorted(listers), []
             how = "storage.objects, which has row level security disabled"
         yield spec.finding(
-            relation_ref(buckets_table),
+            ObjectRef("bucket", f"bucket:{bucket_id}", "storage", None, bucket_id),
             f"Public bucket {bucket_id} can be listed by {', '.join(who)} through {how}.",
             evidence={
                 "bucket": {"id": bucket_id, "name": bucket.get("name"), "public": True},
@@ -499,7 +499,6 @@ def public_bucket_allows_listing(spec: CheckSpec, snapshot: Snapshot, config: Au
                 "policies": [p.evidence() for p in broad],
             },
             sql=_bucket_fix(buckets_table, objects, bucket_id, broad),
-            discriminator=bucket_id,
         )
 
 
