@@ -20,6 +20,7 @@ from workbench.core.snapshot import collect_snapshot
 NOT_PLANTABLE = {
     "pg_graphql_anon_table_exposed",
     "pg_graphql_authenticated_table_exposed",
+    "duplicate_vector_index",
     "unbounded_log_table",
     "cron_job_failures",
     "cron_silent_http_failure",

@@ -123,7 +123,17 @@ class AuditConfig:
         "internal_*",
         "*_internal",
     )
-    log_table_patterns: tuple[str, ...] = ("*log", "*logs", "*_events", "*event_log", "*audit*", "*_history")
+    # "*_log" rather than "*log": the latter also matches catalog, blog and backlog.
+    log_table_patterns: tuple[str, ...] = (
+        "log",
+        "logs",
+        "*_log",
+        "*_logs",
+        "*_events",
+        "*eventlog",
+        "*audit*",
+        "*_history",
+    )
     min_stats_age_days: float = 7.0
     thresholds: dict[str, Any] = field(default_factory=dict)
     disabled_checks: tuple[str, ...] = ()

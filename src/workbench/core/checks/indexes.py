@@ -1,4 +1,5 @@
-"""Indexes and table health: unindexed foreign keys, duplicate and unused indexes, missing keys, dead tuples.
+"""Indexes and table health: unindexed foreign keys; duplicate, redundant, duplicate vector, invalid and unused
+indexes; missing keys; dead tuples.
 
 Conventions shared by the checks of this module:
 
@@ -684,4 +685,337 @@ def table_bloat(spec: CheckSpec, snapshot: Snapshot, config: AuditConfig) -> Ite
             },
             sql="-- VACUUM cannot run inside a transaction block: run it on its own (autocommit).\n"
             + render(sql.SQL("VACUUM (ANALYZE) {}").format(rel_ident(rel))),
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared by redundant_index, duplicate_vector_index and invalid_index
+# --------------------------------------------------------------------------------------------------
+
+
+def _drop_index(rel: Relation, ix: Index, *notes: str) -> tuple[str, bool]:
+    """A DROP INDEX script (CONCURRENTLY unless the table is partitioned) and whether it is transactional."""
+    if rel.kind == "p":
+        header = "-- A partitioned index cannot be dropped CONCURRENTLY; this locks the parent and partitions.\n"
+        drop, transactional = sql.SQL("DROP INDEX {}").format(rel_ident(ix)), True
+    else:
+        header, drop, transactional = (
+            _CONCURRENTLY_NOTE,
+            sql.SQL("DROP INDEX CONCURRENTLY {}").format(rel_ident(ix)),
+            False,
+        )
+    return "".join(f"-- {n}\n" for n in notes) + header + render(drop), transactional
+
+
+# --------------------------------------------------------------------------------------------------
+# redundant_index
+# --------------------------------------------------------------------------------------------------
+
+_REVERSED = 3  # indoption bits DESC (1) and NULLS FIRST (2): a backward scan flips both
+
+
+def _btree_candidate(snapshot: Snapshot, ix: Index) -> bool:
+    return (
+        ix.access_method == "btree"
+        and ix.is_valid
+        and ix.is_ready
+        and _user_relation(snapshot, ix.table_oid) is not None
+    )
+
+
+def _prefix_of(ix: Index, cover: Index) -> bool:
+    """Whether every scan `ix` serves, `cover` serves too: same leading keys (columns or expressions), operator
+    classes and collations, sort options equal or all reversed (a btree scans backwards), same predicate,
+    and `ix`'s INCLUDE columns present in `cover`."""
+    k = len(ix.key_columns)
+    if k == 0 or k > len(cover.key_columns) or cover.key_columns[:k] != ix.key_columns:
+        return False
+    if ix.predicate != cover.predicate:
+        return False
+    if ix.opclasses != cover.opclasses[:k] or ix.collations != cover.collations[:k]:
+        return False
+    options, cover_options = ix.key_options[:k], cover.key_options[:k]
+    if options != cover_options and options != tuple(o ^ _REVERSED for o in cover_options):
+        return False
+    if 0 in ix.key_columns and (0 in cover.key_columns[k:] or ix.expressions != cover.expressions):
+        # Expressions are compared as one deparsed list: only when the cover has none beyond the prefix.
+        return False
+    return set(ix.include_columns) <= set(cover.key_columns) | set(cover.include_columns)
+
+
+def _redundancy_covers(snapshot: Snapshot) -> dict[int, list[Index]]:
+    """Non-unique btree index OID -> the other valid btree indexes that serve every scan it serves."""
+    fk_users = _fk_users(snapshot)
+    out: dict[int, list[Index]] = {}
+    for rel in snapshot.relations:
+        btrees = [ix for ix in snapshot.indexes_of(rel.oid) if _btree_candidate(snapshot, ix)]
+        for ix in btrees:
+            if ix.is_unique or ix.is_primary or ix.is_exclusion or ix.constraint or ix.parent_oid is not None:
+                continue
+            for cover in btrees:
+                if cover.oid == ix.oid or not _prefix_of(ix, cover) or _identity(cover) == _identity(ix):
+                    continue
+                mutual = len(cover.key_columns) == len(ix.key_columns) and _prefix_of(cover, ix)
+                if mutual and (*_keep_order(cover, fk_users), cover.oid) > (*_keep_order(ix, fk_users), ix.oid):
+                    continue  # (a) and (a DESC): report only the one that is not kept
+                out.setdefault(ix.oid, []).append(cover)
+    return out
+
+
+@check(
+    "redundant_index",
+    "Redundant index",
+    Level.INFO,
+    Category.PERFORMANCE,
+    description=(
+        "A non-unique btree index whose key columns are the leading columns of another valid btree index on "
+        "the same table, with the same operator classes, collations, sort order and predicate."
+    ),
+    rationale=(
+        "A btree index on (a, b) also serves every lookup and sort on (a) alone, so the narrower index costs "
+        "writes, WAL, vacuum work and cache for little. It is not always useless: being smaller, it can be "
+        "faster for very hot lookups on (a) — check its scan count against the covering index's first."
+    ),
+    remediation=(
+        "Drop the redundant index with DROP INDEX CONCURRENTLY (outside a transaction block) once you have "
+        "confirmed the covering index serves its queries; the definition in the evidence re-creates it."
+    ),
+)
+def redundant_index(spec: CheckSpec, snapshot: Snapshot, config: AuditConfig) -> Iterator[Finding]:
+    covers = _redundancy_covers(snapshot)
+    for oid, candidates in covers.items():
+        ix = snapshot.index(oid)
+        rel = snapshot.relation(ix.table_oid) if ix else None
+        assert ix is not None and rel is not None
+        # The cover kept is one that is not itself redundant (so dropping every finding stays safe), then
+        # the narrowest, then a constraint-backing one, then the oldest.
+        cover = min(
+            candidates,
+            key=lambda c: (c.oid in covers, len(c.key_columns), c.constraint is None, c.oid),
+        )
+        fks = [fk for fk in foreign_keys(snapshot, rel) if ix in fk_covers(snapshot, fk)]
+        if any(not [c for c in fk_covers(snapshot, fk) if c.oid != ix.oid] for fk in fks):
+            continue  # the only index serving a foreign key (cannot happen with a valid cover, kept as a guard)
+        script, transactional = _drop_index(rel, ix)
+        if all(k == 0 for k in ix.key_columns):
+            names = ix.expressions or "expression"
+        else:
+            names = ", ".join(n if n != "#0" else "expression" for n in _names(rel, ix.key_columns))
+        yield spec.finding(
+            index_ref(snapshot, ix),
+            f"Index {ix.qualified} ({names}) is a leading prefix of {cover.qualified}, which serves the same lookups.",
+            evidence={
+                "covering_index": cover.qualified,
+                "covering_definition": cover.definition,
+                "covering_constraint": cover.constraint,
+                "definition": ix.definition,
+                "size_bytes": ix.size_bytes,
+                "idx_scan": ix.idx_scan,
+                "covering_idx_scan": cover.idx_scan,
+                "foreign_keys_also_covered": [fk.name for fk in fks],
+                "remediation_transactional": transactional,
+            },
+            sql=script,
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# duplicate_vector_index
+# --------------------------------------------------------------------------------------------------
+
+ANN_METHODS = ("hnsw", "ivfflat")
+# pgvector operator class suffix -> the distance operator it serves.
+_DISTANCE_OPERATORS = {
+    "l2_ops": "<-> (L2 distance)",
+    "ip_ops": "<#> (negative inner product)",
+    "cosine_ops": "<=> (cosine distance)",
+    "l1_ops": "<+> (L1 distance)",
+    "hamming_ops": "<~> (Hamming distance)",
+    "jaccard_ops": "<%> (Jaccard distance)",
+}
+
+
+def _distance_operator(opclass: str) -> str:
+    for suffix, operator in _DISTANCE_OPERATORS.items():
+        if opclass.endswith(suffix):
+            return operator
+    return f"the operators of {opclass}"
+
+
+def _ann_keep_order(ix: Index) -> tuple[object, ...]:
+    """HNSW before IVFFlat (better recall for the same speed, no training on existing data), then oldest."""
+    return (ix.access_method != "hnsw", ix.oid)
+
+
+@check(
+    "duplicate_vector_index",
+    "Duplicate vector index",
+    Level.WARN,
+    Category.PERFORMANCE,
+    description=(
+        "More than one approximate-nearest-neighbour index (pgvector HNSW or IVFFlat) on the same vector column "
+        "(or expression) with the same predicate. When the indexes use different operator classes they serve "
+        "different distance operators: that case is reported at level info."
+    ),
+    rationale=(
+        "Vector indexes are the largest and slowest indexes to maintain: every insert walks an HNSW graph or "
+        "assigns an IVFFlat list, and both must stay in memory to be fast. A query ordered by one distance "
+        "operator uses at most one of them, so a second index with the same operator class only costs writes, "
+        "memory and build time. An index with another operator class (say cosine next to L2) is used only by "
+        "queries ordering by that other operator; it is redundant only if no query does."
+    ),
+    remediation=(
+        "Check with EXPLAIN which index your similarity queries use, then drop the other with DROP INDEX "
+        "CONCURRENTLY (outside a transaction block). HNSW is kept by default over IVFFlat. For indexes with "
+        "different operator classes, drop one only after confirming no query orders by its distance operator."
+    ),
+)
+def duplicate_vector_index(spec: CheckSpec, snapshot: Snapshot, config: AuditConfig) -> Iterator[Finding]:
+    groups: dict[tuple[object, ...], list[Index]] = {}
+    for ix in snapshot.indexes:
+        if ix.access_method not in ANN_METHODS or not ix.is_valid or ix.parent_oid is not None:
+            continue
+        if _user_relation(snapshot, ix.table_oid) is None or not ix.key_columns:
+            continue
+        target = ix.expressions if ix.key_columns[0] == 0 else ix.key_columns[0]
+        groups.setdefault((ix.table_oid, target, ix.predicate), []).append(ix)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=_ann_keep_order)
+        kept = members[0]
+        rel = snapshot.relation(kept.table_oid)
+        assert rel is not None
+        column = _names(rel, kept.key_columns[:1])[0] if kept.key_columns[0] else kept.expressions or "expression"
+        for n, ix in enumerate(members[1:], start=1):
+            if any(_identity(ix) == _identity(other) for other in members[:n]):
+                continue  # an exact copy: duplicate_index reports it
+            same = [other for other in members[:n] if other.opclasses[:1] == ix.opclasses[:1]]
+            opclass = ix.opclasses[0] if ix.opclasses else ""
+            if same:
+                twin, level = same[0], Level.WARN
+                detail = (
+                    f"{ix.access_method.upper()} index {ix.qualified} on {rel.qualified} ({column}) serves the same "
+                    f"distance operator as {twin.access_method.upper()} index {twin.qualified}; one is enough."
+                )
+                note: tuple[str, ...] = ()
+            else:
+                twin, level = kept, Level.INFO
+                detail = (
+                    f"{ix.access_method.upper()} index {ix.qualified} on {rel.qualified} ({column}) is a second "
+                    f"vector index on the column, but it serves a different distance operator "
+                    f"({_distance_operator(opclass)}) than {twin.qualified} "
+                    f"({_distance_operator(twin.opclasses[0] if twin.opclasses else '')}): drop it only if no "
+                    "query orders by that operator."
+                )
+                note = ("Drop only after confirming that no query orders by this index's distance operator.",)
+            script, transactional = _drop_index(rel, ix, *note)
+            yield spec.finding(
+                index_ref(snapshot, ix),
+                detail,
+                evidence={
+                    "column": column,
+                    "kept_index": twin.qualified,
+                    "kept_definition": twin.definition,
+                    "kept_access_method": twin.access_method,
+                    "kept_opclass": twin.opclasses[0] if twin.opclasses else None,
+                    "definition": ix.definition,
+                    "access_method": ix.access_method,
+                    "opclass": opclass or None,
+                    "same_distance_operator": bool(same),
+                    "size_bytes": ix.size_bytes,
+                    "idx_scan": ix.idx_scan,
+                    "kept_idx_scan": twin.idx_scan,
+                    "remediation_transactional": transactional,
+                },
+                sql=script,
+                level=level,
+            )
+
+
+# --------------------------------------------------------------------------------------------------
+# invalid_index
+# --------------------------------------------------------------------------------------------------
+
+
+def _builds(snapshot: Snapshot) -> tuple[set[int], bool] | None:
+    """Tables with a CREATE INDEX / REINDEX running now, and whether some running build is hidden from us
+    (another role's, without pg_read_all_stats: it could be building any index, so none is reported);
+    None when the index_builds probe could not run (then indisready = false is no proof either way)."""
+    found = snapshot.probe("index_builds")
+    if found is None or found.skipped is not None:
+        return None
+    tables = {int(r["relid"]) for r in found.rows if r.get("relid")}
+    return tables, any(not r.get("relid") for r in found.rows)
+
+
+@check(
+    "invalid_index",
+    "Invalid index",
+    Level.WARN,
+    Category.PERFORMANCE,
+    description=(
+        "An index marked invalid (pg_index.indisvalid = false) that no CREATE INDEX or REINDEX is building "
+        "right now: the leftover of a failed CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY."
+    ),
+    rationale=(
+        "The planner never uses an invalid index, yet writes may still maintain it: it costs write time and "
+        "disk and enforces nothing (an invalid unique index does not guarantee uniqueness). It usually means "
+        "a migration failed half-way, for instance a unique index built on data that has duplicates, and "
+        "whatever the index was for is not in place."
+    ),
+    remediation=(
+        "Find out why the build failed (duplicate rows for a unique index, a deadlock, a cancelled "
+        "statement), drop the invalid index with DROP INDEX CONCURRENTLY and build it again with CREATE INDEX "
+        "CONCURRENTLY from the definition in the evidence. A partitioned index stays invalid until every "
+        "partition has an index attached to it: create and ATTACH the missing ones."
+    ),
+)
+def invalid_index(spec: CheckSpec, snapshot: Snapshot, config: AuditConfig) -> Iterator[Finding]:
+    builds = _builds(snapshot)
+    children = _children(snapshot)
+    for ix in snapshot.indexes:
+        rel = _user_relation(snapshot, ix.table_oid)
+        if ix.is_valid or rel is None:
+            continue
+        if builds is not None:
+            tables, hidden = builds
+            if ix.table_oid in tables or hidden:
+                continue  # a build is running on this table (or, unseen, might be): not a leftover yet
+        evidence: dict[str, object] = {
+            "definition": ix.definition,
+            "is_ready": ix.is_ready,
+            "is_unique": ix.is_unique,
+            "size_bytes": ix.size_bytes,
+            "running_builds_checked": builds is not None,
+        }
+        if rel.kind == "p":
+            attached = {c.table_oid for c in children.get(ix.oid, [])}
+            missing = [p.qualified for p in _partitions(snapshot, rel) if p.oid not in attached and p.kind != "f"]
+            yield spec.finding(
+                index_ref(snapshot, ix),
+                f"Partitioned index {ix.qualified} on {rel.qualified} is invalid: "
+                + (
+                    f"{len(missing)} partition(s) have no index attached to it ({', '.join(missing)})."
+                    if missing
+                    else "an attached partition index is itself invalid."
+                ),
+                evidence={**evidence, "partitions_without_index": missing},
+                sql=None,
+                level=Level.INFO,
+            )
+            continue
+        why = (
+            "a unique index whose build failed, often because the table holds duplicate keys"
+            if ix.is_unique
+            else "an index whose build failed or was cancelled"
+        )
+        script, transactional = _drop_index(
+            rel, ix, "Re-create it afterwards (CREATE INDEX CONCURRENTLY, definition in the evidence)."
+        )
+        yield spec.finding(
+            index_ref(snapshot, ix),
+            f"Index {ix.qualified} on {rel.qualified} is invalid ({why}); the planner never uses it.",
+            evidence={**evidence, "remediation_transactional": transactional},
+            sql=script,
         )

@@ -64,6 +64,8 @@ class TableStats:
     last_autovacuum: str | None = None
     last_analyze: str | None = None
     last_autoanalyze: str | None = None
+    # pg_stats has rows for the table; read only when no ANALYZE time is known (else None).
+    has_column_stats: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -245,6 +245,7 @@ def _table_stats(row: Row) -> TableStats:
     counters = ("seq_scan", "seq_tup_read", "idx_scan", "n_live_tup", "n_dead_tup", "n_mod_since_analyze")
     values: dict[str, Any] = {k: int(row[k] or 0) for k in counters}
     values.update((k, row[k]) for k in ("last_vacuum", "last_autovacuum", "last_analyze", "last_autoanalyze"))
+    values["has_column_stats"] = row.get("has_column_stats")
     return TableStats(**values)
 
 

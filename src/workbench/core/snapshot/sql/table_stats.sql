@@ -14,7 +14,13 @@ SELECT c.oid AS relid,
        pg_catalog.to_char(pg_catalog.pg_stat_get_last_analyze_time(c.oid) AT TIME ZONE 'UTC',
                           'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_analyze,
        pg_catalog.to_char(pg_catalog.pg_stat_get_last_autoanalyze_time(c.oid) AT TIME ZONE 'UTC',
-                          'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_autoanalyze
+                          'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_autoanalyze,
+       -- Without an ANALYZE time (never analyzed, or a statistics reset erased it): do column statistics
+       -- exist? (pg_stats, filtered by our column privileges). NULL when an ANALYZE time is known.
+       CASE WHEN pg_catalog.pg_stat_get_last_analyze_time(c.oid) IS NULL
+             AND pg_catalog.pg_stat_get_last_autoanalyze_time(c.oid) IS NULL
+            THEN EXISTS (SELECT 1 FROM pg_catalog.pg_stats s
+                         WHERE s.schemaname = n.nspname AND s.tablename = c.relname) END AS has_column_stats
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm')
