@@ -78,7 +78,7 @@ def test_security_definer_view_bypassing_rls_is_an_error_and_the_fix_works(
     [base] = bypass.evidence["base_tables"]
     assert base == {
         "table": "public.docs",
-        "kind": "r",
+        "kind": "table",
         "rls_enabled": True,
         "rls_forced": False,
         "read_as": "postgres",
@@ -91,7 +91,7 @@ def test_security_definer_view_bypassing_rls_is_an_error_and_the_fix_works(
     lend = found["public.tag_names"]
     assert lend.level == Level.WARN
     assert lend.evidence["base_tables"] == [
-        {"table": "public.tags", "kind": "r", "rls_enabled": False, "rls_forced": False, "read_as": "postgres"}
+        {"table": "public.tags", "kind": "table", "rls_enabled": False, "rls_forced": False, "read_as": "postgres"}
     ]
 
     fix(supabase_db, bypass)

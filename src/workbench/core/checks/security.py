@@ -191,7 +191,7 @@ def security_definer_view(spec: CheckSpec, snapshot: Snapshot, config: AuditConf
             "base_tables": [
                 {
                     "table": b.qualified,
-                    "kind": b.kind,
+                    "kind": relation_ref(b).kind.replace("_", " "),
                     "rls_enabled": b.rls_enabled,
                     "rls_forced": b.rls_forced,
                     "read_as": reader,
@@ -279,7 +279,7 @@ def auth_users_exposed(spec: CheckSpec, snapshot: Snapshot, config: AuditConfig)
         kind = "Materialized view" if rel.kind == "m" else "View"
         why = _why_auth_users_open(snapshot, path)
         evidence = {
-            "kind": rel.kind,
+            "kind": relation_ref(rel).kind.replace("_", " "),
             "dependency_path": [r.qualified for r in path],
             "security_invoker": _is_invoker(snapshot, rel),
             "reloptions": list(rel.options),
@@ -550,7 +550,7 @@ def _relations_in_api(
         if not readers:
             continue
         evidence: dict[str, object] = {
-            "kind": rel.kind,
+            "kind": relation_ref(rel).kind.replace("_", " "),
             "owner": rel.owner,
             "readable_by": list(readers),
             "select_grantees": _select_grantees(rel),

@@ -64,6 +64,7 @@ QUERIES: tuple[tuple[str, str], ...] = (
     ("triggers", "triggers"),
     ("settings", "settings"),
 )
+_FETCH_CHUNK = 500
 # Without these the audit cannot say anything; any other query may fail and only its checks are skipped.
 _ESSENTIAL = {"roles", "schemas", "relations", "columns", "grants"}
 # Run on a second connection sharing the same exported snapshot, while the first lane is read and converted.
@@ -110,7 +111,11 @@ class _Reader:
         try:
             with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
                 cur.execute(sql.encode(), params)  # type: ignore[arg-type]
-                return cur.fetchall()
+                # In chunks: converting one huge result holds the GIL long enough to stall a GUI thread.
+                rows: list[Row] = []
+                while chunk := cur.fetchmany(_FETCH_CHUNK):
+                    rows.extend(chunk)
+                return rows
         except psycopg.errors.QueryCanceled as exc:
             if self.session.cancelled:
                 raise Cancelled from None

@@ -1,0 +1,1 @@
+"""Saved connections: the list, the profile dialog, URI import and password prompts."""

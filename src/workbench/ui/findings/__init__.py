@@ -1,0 +1,1 @@
+"""The findings tree, its filter bar and the details pane."""

@@ -1,0 +1,1 @@
+"""The Migrations panel: review a folder of SQL migrations."""

@@ -1,0 +1,1 @@
+"""The overview tab: charts of the findings and of the database statistics."""
