@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from workbench import __version__
+from workbench.cli import doctor_cmd, migrations_cmd, review_cmd
 from workbench.core.checks import AuditConfig, AuditResult, all_checks, audit, run_checks
 from workbench.core.checks.config_file import ConfigError, load_config
 from workbench.core.compare import diff_findings, diff_snapshots, security_sync_script
 from workbench.core.connections import Cancelled, ConnectionFailed, SessionOptions, open_session
 from workbench.core.connections.session import describe_target
+from workbench.core.logs import configure_logging
 from workbench.core.model import Level, Snapshot
 from workbench.core.report.audit_json import audit_to_dict
 from workbench.core.report.audit_markdown import render_markdown, render_text
@@ -27,6 +30,7 @@ from workbench.core.report.compare_render import (
 from workbench.core.snapshot import SnapshotFormatError, collect_snapshot, load_snapshot, save_snapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger(__name__)
 FORMATS = ("text", "json", "md")
 
 
@@ -68,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="per-query timeout of the read-only session (default 30)",
     )
     p.add_argument("--save-snapshot", type=Path, metavar="FILE", help="also save the snapshot as JSON")
+    p.add_argument("--review", metavar="NAME", help="store the run in this review (created if missing); show fixed/new")
 
     p = sub.add_parser("checks", help="list the checks the audit runs")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -92,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="print the review instead of opening the app")
     _output_options(p)
     p.add_argument("--screenshot", type=Path, help="save a PNG of the window after the audit, then exit")
+
+    migrations_cmd.add_parser(sub)
+    review_cmd.add_parser(sub)
+    doctor_cmd.add_parser(sub)
     return parser
 
 
@@ -143,7 +152,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
             result = audit(session, config, _progress)
         if args.save_snapshot:
             save_snapshot(result.snapshot, args.save_snapshot)
-    _emit(result, args.format, args.output)
+    if args.review:
+        review_cmd.emit_reviewed_audit(args.review, result, args.format, args.output, args.dsn or str(args.snapshot))
+    else:
+        _emit(result, args.format, args.output)
     return _exit_status(result, args.fail_on)
 
 
@@ -248,19 +260,26 @@ COMMANDS = {
     "snapshot": cmd_snapshot,
     "compare": cmd_compare,
     "demo": cmd_demo,
+    "migrations": migrations_cmd.cmd_migrations,
+    "review": review_cmd.cmd_review,
+    "doctor": doctor_cmd.cmd_doctor,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging()  # once per process: the rotating log file, secrets redacted
+    log.info("workbench %s: %s", __version__, args.command or "app")
     try:
         if args.command is None:
             return _run_app(args.dsn, args.screenshot, autorun=args.dsn is not None)
         return COMMANDS[args.command](args)
     except (ConnectionFailed, ConfigError, SnapshotFormatError, UsageError) as exc:
+        log.warning("%s: %s", args.command or "app", exc)
         print(f"workbench: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Cancelled:
+        log.info("%s: cancelled", args.command or "app")
         print("workbench: cancelled", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -270,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from workbench.core.embedded import EmbeddedServerError
 
         if isinstance(exc, EmbeddedServerError):
+            log.warning("%s: %s", args.command, exc)
             print(f"workbench: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        log.exception("%s failed", args.command or "app")
         raise

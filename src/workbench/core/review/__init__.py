@@ -1,0 +1,47 @@
+"""The local review store: audit runs, decisions per finding fingerprint, checklist and sign-off."""
+
+from workbench.core.review.checklist import DEFAULT_ITEMS, DEFAULT_TEMPLATE, ChecklistItemSpec
+from workbench.core.review.store import (
+    DATA_DIR_ENV,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    ChecklistState,
+    Decision,
+    DecisionStatus,
+    FindingStatus,
+    ReviewInfo,
+    ReviewNotFound,
+    ReviewState,
+    ReviewStore,
+    ReviewStoreError,
+    RunComparison,
+    RunInfo,
+    SignOff,
+    data_dir,
+    default_store_path,
+    fixed_label,
+)
+
+__all__ = [
+    "DATA_DIR_ENV",
+    "DEFAULT_ITEMS",
+    "DEFAULT_TEMPLATE",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "ChecklistItemSpec",
+    "ChecklistState",
+    "Decision",
+    "DecisionStatus",
+    "FindingStatus",
+    "ReviewInfo",
+    "ReviewNotFound",
+    "ReviewState",
+    "ReviewStore",
+    "ReviewStoreError",
+    "RunComparison",
+    "RunInfo",
+    "SignOff",
+    "data_dir",
+    "default_store_path",
+    "fixed_label",
+]
