@@ -48,3 +48,8 @@ def test_words_and_names() -> None:
     tokens = tokenize('ALTER TABLE "Mixed"."Case" add column x int')
     assert [t.word for t in tokens[:2]] == ["ALTER", "TABLE"]
     assert [t.name for t in tokens[2:5]] == ["Mixed", None, "Case"]
+
+
+def test_a_comment_ends_at_a_carriage_return_as_on_the_server() -> None:
+    words = [t.text for t in tokenize("select 1 -- note\rdrop table t;") if t.kind == "word"]
+    assert words == ["select", "drop", "table", "t"]

@@ -123,9 +123,9 @@ def tokenize(text: str) -> list[Token]:
         if c.isspace():
             i += 1
             continue
-        if text.startswith("--", i):
-            newline = text.find("\n", i)
-            i = n if newline < 0 else newline + 1
+        if text.startswith("--", i):  # like the server's scanner, a comment ends at \n or \r
+            ends = [k for k in (text.find("\n", i), text.find("\r", i)) if k >= 0]
+            i = min(ends) + 1 if ends else n
             continue
         if text.startswith("/*", i):
             depth, j = 1, i + 2
