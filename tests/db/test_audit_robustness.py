@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from workbench.core.checks import REGISTRY, AuditConfig, audit, check
+from workbench.core.checks import REGISTRY, AuditConfig, audit, check, run_checks
 from workbench.core.connections import Cancelled, ConnectionFailed, SessionOptions, open_session
 from workbench.core.embedded import load_sql
 from workbench.core.model import Category, Level
@@ -176,3 +177,41 @@ def test_wrong_password_and_missing_database_are_clear(pg_server: Any) -> None:
 def test_the_audit_session_cannot_write(fresh_db: str) -> None:
     with open_session(fresh_db) as session, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         session.conn.execute("create table public.nope (id int)")
+
+
+def test_a_failed_catalog_query_skips_exactly_the_checks_that_read_its_data(fresh_db: str) -> None:
+    load_sql(fresh_db, LEAK + "create table public.r (id int); alter table public.r enable row level security;")
+    with open_session(fresh_db) as session:
+        snap = collect_snapshot(session)
+    broken = dataclasses.replace(snap, skipped_queries=(("policies", "timed out after 30 s"),))
+    result = run_checks(broken)
+    skipped = {s.check: s.reason for s in result.checks_skipped}
+    assert skipped["multiple_permissive_policies"] == "could not read the policies: timed out after 30 s"
+    assert skipped["policy_exists_rls_disabled"] == "could not read the policies: timed out after 30 s"
+    assert "rls_disabled_in_public" in result.checks_run
+    assert "duplicate_index" in result.checks_run
+    assert any(f.key == "public.t" for f in result.findings)
+
+
+def test_a_check_that_crashes_is_reported_skipped_and_the_others_run(fresh_db: str) -> None:
+    @check(
+        "test_crashes",
+        "Crashes",
+        Level.INFO,
+        Category.MAINTENANCE,
+        description="test only",
+        rationale="test only",
+        remediation="none",
+    )
+    def _crash(spec: Any, snapshot: Any, config: Any) -> Iterator[Any]:
+        raise ZeroDivisionError("boom")
+
+    try:
+        load_sql(fresh_db, LEAK)
+        with open_session(fresh_db) as session:
+            result = audit(session)
+    finally:
+        REGISTRY.pop("test_crashes")
+    skipped = {s.check: s.reason for s in result.checks_skipped}
+    assert skipped["test_crashes"] == "the check failed (ZeroDivisionError: boom)"
+    assert "rls_disabled_in_public" in result.checks_run

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from workbench.core.checks.config import AuditConfig
 from workbench.core.checks.registry import Check, CheckSkipped, all_checks
@@ -14,6 +17,7 @@ from workbench.core.connections.session import AuditSession, Cancelled
 from workbench.core.model import Finding, Snapshot
 from workbench.core.snapshot import collect_snapshot
 
+log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 FindingsBatch = Callable[[tuple[Finding, ...]], None]
 
@@ -69,9 +73,16 @@ def run_checks(
             skipped.append(SkippedCheck(chk.spec.id, missing))
             continue
         try:
-            batch = tuple(chk.run(snapshot, config))
+            batch, unread = _run_one(chk, snapshot, config)
         except CheckSkipped as exc:
             skipped.append(SkippedCheck(chk.spec.id, str(exc)))
+            continue
+        except Exception as exc:  # a bug in one check must not cost the reviewer the others
+            log.exception("Check %s failed", chk.spec.id)
+            skipped.append(SkippedCheck(chk.spec.id, f"the check failed ({type(exc).__name__}: {exc})"))
+            continue
+        if unread:
+            skipped.append(SkippedCheck(chk.spec.id, unread))
             continue
         ran.append(chk.spec.id)
         kept = []
@@ -85,6 +96,17 @@ def run_checks(
         if kept and on_findings is not None:
             on_findings(tuple(kept))
     report(1.0, "Checks finished")
+    levels = Counter(f.level.value for f in findings)
+    log.info(
+        "Checks over %s finished in %.2f s: %d findings (%s), %d ignored, %d checks run, %d skipped",
+        snapshot.database,
+        time.perf_counter() - started,
+        len(findings),
+        ", ".join(f"{n} {level}" for level, n in sorted(levels.items())) or "none",
+        len(ignored),
+        len(ran),
+        len(skipped),
+    )
     return AuditResult(
         snapshot=snapshot,
         findings=tuple(findings),
@@ -94,6 +116,43 @@ def run_checks(
         duration_s=round(snapshot.duration_s + time.perf_counter() - started, 4),
         check_duration_s=round(time.perf_counter() - started, 4),
     )
+
+
+# Snapshot attributes and the catalog query that fills them (for the optional queries).
+_FED_BY = {
+    "indexes": "indexes", "indexes_of": "indexes", "index": "indexes",
+    "constraints": "constraints", "constraints_of": "constraints",
+    "policies": "policies", "policies_of": "policies", "function_name": "policies", "operator_name": "policies",
+    "functions": "functions", "sequences": "sequences", "triggers": "triggers",
+    "extensions": "extensions", "extension": "extensions", "available_extensions": "available_extensions",
+    "settings": "settings", "setting": "settings", "stats_since": "table_stats",
+}  # fmt: skip
+
+
+class _RecordingSnapshot:
+    """Passes every attribute through to the snapshot and remembers which ones a check read."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self.read: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        self.read.add(name)
+        return getattr(self._snapshot, name)
+
+
+def _run_one(chk: Check, snapshot: Snapshot, config: AuditConfig) -> tuple[tuple[Finding, ...], str | None]:
+    """The check's findings, or the reason its result cannot be trusted: it read data whose catalog query failed."""
+    failed = dict(snapshot.skipped_queries)
+    if not failed:
+        return tuple(chk.run(snapshot, config)), None
+    recorder = _RecordingSnapshot(snapshot)
+    batch = tuple(chk.run(cast(Snapshot, recorder), config))
+    for attribute in sorted(recorder.read):
+        query = _FED_BY.get(attribute)
+        if query in failed:
+            return (), f"could not read the {query.replace('_', ' ')}: {failed[query]}"
+    return batch, None
 
 
 def _missing_probe(snapshot: Snapshot, chk: Check) -> str | None:
@@ -125,6 +184,25 @@ def audit(
     """
     report = progress or (lambda fraction, message: None)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    snapshot = collect_snapshot(session, lambda f, m: report(0.6 * f, m))
-    result = run_checks(snapshot, config, lambda f, m: report(0.6 + 0.4 * f, m), lambda: session.cancelled, on_findings)
+    began = time.perf_counter()
+    try:
+        snapshot = collect_snapshot(session, lambda f, m: report(0.6 * f, m))
+        log.info(
+            "Snapshot of %s (PostgreSQL %s) collected in %.2f s: %d relations, %d skipped queries",
+            snapshot.database,
+            snapshot.server_version,
+            snapshot.duration_s,
+            len(snapshot.relations),
+            len(snapshot.skipped_queries),
+        )
+        result = run_checks(
+            snapshot, config, lambda f, m: report(0.6 + 0.4 * f, m), lambda: session.cancelled, on_findings
+        )
+    except Cancelled:
+        log.info("Audit cancelled after %.2f s", time.perf_counter() - began)
+        raise
+    except Exception as exc:
+        log.warning("Audit failed after %.2f s: %s: %s", time.perf_counter() - began, type(exc).__name__, exc)
+        raise
+    log.info("Audit of %s finished in %.2f s", snapshot.database, time.perf_counter() - began)
     return dataclasses.replace(result, started_at=started)
