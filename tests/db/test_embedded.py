@@ -40,9 +40,10 @@ def test_prefer_selects_the_source_without_starting() -> None:
 
 def test_server_answers_with_its_major_version(pg_server: EmbeddedServer) -> None:
     with psycopg.connect(pg_server.dsn()) as conn:
-        version, num = conn.execute(
-            "SELECT version(), current_setting('server_version_num')::int"
-        ).fetchone() or ("", 0)
+        version, num = conn.execute("SELECT version(), current_setting('server_version_num')::int").fetchone() or (
+            "",
+            0,
+        )
     assert version.startswith(f"PostgreSQL {pg_server.major}.")
     assert num // 10000 == pg_server.major
 
@@ -60,9 +61,7 @@ def test_pg_stat_statements_preloaded_when_available(pg_server: EmbeddedServer) 
     assert ("pg_stat_statements" in row[0]) == pg_server.has_pg_stat_statements
 
 
-def test_databases_are_isolated(
-    pg_server: EmbeddedServer, fresh_db: str, load_sql: Callable[[str, str], None]
-) -> None:
+def test_databases_are_isolated(pg_server: EmbeddedServer, fresh_db: str, load_sql: Callable[[str, str], None]) -> None:
     other_name = f"wb_other_{uuid.uuid4().hex[:8]}"
     other = pg_server.create_database(other_name)
     try:

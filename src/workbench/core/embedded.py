@@ -122,9 +122,7 @@ def _system_candidates() -> list[Path]:
     pg_config = shutil.which("pg_config")
     if pg_config:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run(
-                [pg_config, "--bindir"], capture_output=True, text=True, timeout=30, check=False
-            )
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=30, check=False)
             if out.returncode == 0 and out.stdout.strip():
                 found.append(Path(out.stdout.strip()))
 
@@ -447,8 +445,7 @@ class EmbeddedServer:
         failure = self._run_failure()
         if failure is not None:
             raise EmbeddedServerError(
-                f"The user {self._account.name!r} cannot run the PostgreSQL binaries copied to {target}: "
-                f"{failure}"
+                f"The user {self._account.name!r} cannot run the PostgreSQL binaries copied to {target}: {failure}"
             )
 
     def _initdb(self) -> None:
@@ -541,8 +538,7 @@ class EmbeddedServer:
             if "could not bind" not in log_excerpt and "already in use" not in log_excerpt:
                 break
         raise EmbeddedServerError(
-            f"PostgreSQL {self.major} ({self.bindir.path}) did not start; last lines of its log:\n"
-            f"{log_excerpt}"
+            f"PostgreSQL {self.major} ({self.bindir.path}) did not start; last lines of its log:\n{log_excerpt}"
         )
 
     def stop(self) -> None:
@@ -597,8 +593,7 @@ class EmbeddedServer:
         """Drop database ``name`` (if it exists), terminating its connections first."""
         with psycopg.connect(self.dsn(), autocommit=True) as conn:
             conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
                 (name,),
             )
             force = pgsql.SQL(" WITH (FORCE)") if self.major >= 13 else pgsql.SQL("")

@@ -80,8 +80,7 @@ def run_probes(session: AuditSession, server_version_num: int, extensions: set[s
             results.append(ProbeResult(name, skipped=f"a lock could not be taken in time: {_first(exc)}"))
         except psycopg.OperationalError as exc:
             raise ConnectionFailed(
-                f"The connection was lost while running the {name} probe: "
-                + explain_connection_error(exc, session.dsn)
+                f"The connection was lost while running the {name} probe: " + explain_connection_error(exc, session.dsn)
             ) from None
         except (
             psycopg.errors.UndefinedTable,
