@@ -33,7 +33,7 @@ from workbench.core.checks.objects import (
     render,
     roles_list,
 )
-from workbench.core.checks.policy_expr import Node, NodeTreeError, PolicyExpression
+from workbench.core.checks.policy_expr import Node, NodeTreeError, PolicyExpression, parsed_tree
 from workbench.core.checks.registry import CheckSkipped, CheckSpec, check
 from workbench.core.model import Category, Column, Finding, Level, ObjectRef, Policy, Relation, Snapshot
 
@@ -406,7 +406,7 @@ def _objects_policies(snapshot: Snapshot, objects: Relation) -> list[_ObjectsPol
 
     def analyse(tree: str | Node) -> PolicyExpression:
         return PolicyExpression(
-            tree,
+            parsed_tree(snapshot, tree) if isinstance(tree, str) else tree,
             function_name=snapshot.function_name,
             operator_name=snapshot.operator_name,
             table=(objects.schema, objects.name),

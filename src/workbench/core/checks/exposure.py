@@ -74,6 +74,18 @@ def role_closure(snapshot: Snapshot, role: str) -> frozenset[str]:
 
 def holds(snapshot: Snapshot, role: str, grants: Iterable[Grant], privilege: str, owner: str | None = None) -> bool:
     """Whether `role` effectively holds `privilege` given an object's grants (defaults already explicit)."""
+    if not isinstance(grants, tuple):
+        return _holds(snapshot, role, grants, privilege, owner)
+    # Keyed by the tuple's identity; the entry keeps the tuple alive, so its id cannot be reused.
+    cache: dict[tuple[str, int, str, str | None], tuple[tuple[Grant, ...], bool]] = snapshot._lookup("holds", dict)
+    key = (role, id(grants), privilege, owner)
+    entry = cache.get(key)
+    if entry is None or entry[0] is not grants:
+        entry = cache[key] = (grants, _holds(snapshot, role, grants, privilege, owner))
+    return entry[1]
+
+
+def _holds(snapshot: Snapshot, role: str, grants: Iterable[Grant], privilege: str, owner: str | None) -> bool:
     who = role_closure(snapshot, role)
     found = snapshot.role(role)
     if found is not None and found.superuser:

@@ -25,7 +25,7 @@ from workbench.core.checks.exposure import (
     schema_usable,
 )
 from workbench.core.checks.objects import comment, ident, rel_ident, relation_ref, render, role_ident, roles_list
-from workbench.core.checks.policy_expr import NodeTreeError, PolicyExpression
+from workbench.core.checks.policies import parsed_policy
 from workbench.core.checks.registry import CheckSpec, check
 from workbench.core.model import Category, Column, Constraint, Finding, Level, Policy, Relation, Sequence, Snapshot
 
@@ -376,20 +376,14 @@ def _rls_subjects(snapshot: Snapshot, config: AuditConfig, rel: Relation) -> lis
     return sorted(subjects, key=lambda r: (r != "PUBLIC", r))
 
 
-def _own_columns(rel: Relation, pol: Policy) -> set[str] | None:
+def _own_columns(snapshot: Snapshot, rel: Relation, pol: Policy) -> set[str] | None:
     """Columns of the policy's own table its expressions read (sub-select columns of other tables are not
     listed; correlated references to the policy's table are); None when a tree cannot be read."""
-    columns = {c.attnum: c.name for c in rel.columns}
-    found: set[str] = set()
-    for tree in (pol.using_tree, pol.with_check_tree):
-        if tree is None:
-            continue
-        try:
-            refs = PolicyExpression(tree, table=(rel.schema, rel.name), columns=columns).referenced_columns()
-        except NodeTreeError:
-            return None
-        found.update(c for s, t, c in refs if (s, t) == (rel.schema, rel.name))
-    return found
+    parsed = parsed_policy(snapshot, pol)
+    if parsed.error is not None:
+        return None
+    refs = (ref for _, expr in parsed.expressions() for ref in expr.referenced_columns())
+    return {c for s, t, c in refs if (s, t) == (rel.schema, rel.name)}
 
 
 def _single_key(snapshot: Snapshot, rel: Relation) -> Column | None:
@@ -457,8 +451,18 @@ def _likely_target(snapshot: Snapshot, config: AuditConfig, rel: Relation, col: 
 def _template_predicate(snapshot: Snapshot, rel: Relation, col: Column) -> tuple[str, tuple[str, ...], str] | None:
     """An isolation predicate another table already uses on a column of the same name: (expression, roles,
     where it comes from). Only expressions that read nothing of their own table but that column qualify."""
+    candidates = snapshot._lookup(f"tenant_templates:{col.name}:{col.type}", lambda: _templates(snapshot, col))
+    for oid, template in candidates:
+        if oid != rel.oid:
+            return template  # type: ignore[no-any-return]
+    return None
+
+
+def _templates(snapshot: Snapshot, col: Column) -> list[tuple[int, tuple[str, tuple[str, ...], str]]]:
+    """Every table's usable isolation predicate on a column named and typed like `col`, computed once."""
+    found = []
     for other in snapshot.relations:
-        if other.oid == rel.oid or not other.rls_enabled or other.kind not in "rp":
+        if not other.rls_enabled or other.kind not in "rp":
             continue
         if not is_user_object(snapshot, other.schema, other.extension):
             continue
@@ -468,9 +472,10 @@ def _template_predicate(snapshot: Snapshot, rel: Relation, col: Column) -> tuple
         for pol in snapshot.policies_of(other.oid):
             if pol.using is None or pol.command not in ("ALL", "SELECT") or f"{other.name}." in pol.using:
                 continue
-            if _own_columns(other, pol) == {col.name}:
-                return pol.using, pol.roles, f"{other.qualified} policy {pol.name}"
-    return None
+            if _own_columns(snapshot, other, pol) == {col.name}:
+                found.append((other.oid, (pol.using, pol.roles, f"{other.qualified} policy {pol.name}")))
+                break
+    return found
 
 
 def _tenant_fix(
@@ -602,7 +607,7 @@ def tenant_isolation_gap(spec: CheckSpec, snapshot: Snapshot, config: AuditConfi
         referencing: list[str] = []
         unreadable: list[str] = []
         for pol in policies:
-            own = _own_columns(rel, pol)
+            own = _own_columns(snapshot, rel, pol)
             if own is None:
                 unreadable.append(pol.name)
             elif own & tenant_names or "*" in own:  # a whole-row reference may pass the tenant on

@@ -29,7 +29,7 @@ from workbench.core.checks.exposure import (
     roles_that_can,
 )
 from workbench.core.checks.objects import policy_ref, rel_ident, relation_ref, render, roles_list
-from workbench.core.checks.policy_expr import Node, NodeTreeError, PolicyExpression
+from workbench.core.checks.policy_expr import Node, NodeTreeError, PolicyExpression, parsed_tree
 from workbench.core.checks.registry import CheckSpec, check
 from workbench.core.model import Category, Finding, Function, Level, Policy, Relation, Snapshot
 
@@ -85,7 +85,7 @@ def parsed_policy(snapshot: Snapshot, pol: Policy) -> ParsedPolicy:
             if tree is None:
                 return None
             return PolicyExpression(
-                tree,
+                parsed_tree(snapshot, tree),
                 function_name=snapshot.function_name,
                 operator_name=snapshot.operator_name,
                 table=(pol.schema, pol.table),

@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from workbench.core.model import Snapshot
+
 __all__ = [
     "BUILTIN_FUNCTIONS",
     "BUILTIN_OPERATORS",
@@ -186,6 +188,25 @@ def _tokens(text: str) -> list[str]:
     if "\n" in text or "\t" in text:
         text = text.replace("\n", " ").replace("\t", " ")
     return [token for token in text.split(" ") if token]
+
+
+_LOCATION_RE: Final = re.compile(r" :location -?\d+")
+
+
+def parse_shared(text: str, cache: dict[str, Any]) -> Any:
+    """`parse_node_tree` with a caller-owned cache keyed by the tree without its `:location` offsets (source
+    positions, which no analysis reads), so structurally identical expressions are parsed once. The parsed
+    tree is shared and must not be mutated."""
+    key = _LOCATION_RE.sub("", text)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = parse_node_tree(text)
+    return found
+
+
+def parsed_tree(snapshot: Snapshot, text: str) -> Any:
+    """`text` parsed once per snapshot, whichever check asks first."""
+    return parse_shared(text, snapshot._lookup("parsed_trees", dict))
 
 
 def parse_node_tree(text: str) -> Any:
