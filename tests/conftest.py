@@ -37,6 +37,12 @@ def _server_params() -> list[pytest.ParameterSet]:
 SERVER_PARAMS = _server_params()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_log_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The log file of in-process and child `workbench` runs goes to a temporary folder, not the user's."""
+    os.environ.setdefault("WORKBENCH_LOG_DIR", str(tmp_path_factory.mktemp("workbench-logs")))
+
+
 @pytest.fixture(scope="session", params=SERVER_PARAMS)
 def pg_server(request: pytest.FixtureRequest) -> Iterator[EmbeddedServer]:
     """A started throwaway server, shared by the whole session (one per PostgreSQL version)."""

@@ -8,7 +8,7 @@ import sys
 import textwrap
 from typing import Any
 
-from workbench.core.environment import DoctorReport, diagnose, run_qt_probe
+from workbench.core.environment import DoctorReport, diagnose
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 WIDTH = 100
@@ -56,7 +56,9 @@ def _wrap(text: str, indent: str) -> str:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    if args.qt_probe:
+    if args.qt_probe:  # the child process: the only place the command line loads Qt (lazily, like the app)
+        from workbench.ui.qt_probe import run_qt_probe
+
         return run_qt_probe()
     report = diagnose(qt_probe_command())
     if args.format == "json":

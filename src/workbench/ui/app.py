@@ -15,6 +15,7 @@ from workbench.core.checks import AuditConfig
 from workbench.core.connections.profiles import ProfileError, ProfileStore
 from workbench.core.connections.session import describe_target
 from workbench.core.demo import DEMO_DATABASE, demo_config
+from workbench.ui.icons import DESKTOP_FILE_NAME, app_icon
 from workbench.ui.main_window import APP_TITLE, MainWindow, window_settings
 from workbench.ui.theme import Theme, apply_theme
 
@@ -30,6 +31,8 @@ def _application() -> QApplication:
     app.setApplicationName(APP_TITLE)
     app.setOrganizationName("pg-review-workbench")
     app.setApplicationDisplayName(APP_TITLE)
+    app.setDesktopFileName(DESKTOP_FILE_NAME)
+    app.setWindowIcon(app_icon())
     return app
 
 

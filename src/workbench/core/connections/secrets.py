@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol, runtime_checkable
 
+from workbench.core.logs import register_secret
+
 SERVICE_NAME = "pg-review-workbench"
 
 _WHAT_TO_DO = (
@@ -154,9 +156,13 @@ class KeyringSecretStore:
             value = backend.get_password(self.service, profile_id)
         except Exception as exc:
             raise SecretStoreUnavailable(self._refused("read", exc)) from None
-        return None if value is None else str(value)
+        if value is None:
+            return None
+        register_secret(str(value))  # redacted from the log file from now on
+        return str(value)
 
     def set_password(self, profile_id: str, password: str) -> None:
+        register_secret(password)
         backend = self.backend()
         try:
             backend.set_password(self.service, profile_id, password)

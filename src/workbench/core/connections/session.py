@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,7 +12,10 @@ from typing import Any
 import psycopg
 from psycopg import conninfo
 
+from workbench.core.logs import register_secret
+
 APPLICATION_NAME = "workbench"
+log = logging.getLogger(__name__)
 
 
 class Cancelled(Exception):
@@ -97,7 +101,6 @@ class AuditSession:
         self.dsn = dsn
         self.options = options
         self._cancelled = threading.Event()
-        self._helpers: list[psycopg.Connection[Any]] = []
 
     @property
     def cancelled(self) -> bool:
@@ -106,17 +109,9 @@ class AuditSession:
     def cancel(self) -> None:
         """Stop the running query server-side; the audit then stops at its next step."""
         self._cancelled.set()
-        # A connection may already be gone; the flag still stops the audit.
-        for conn in (self.conn, *self._helpers):
-            with contextlib.suppress(psycopg.Error, OSError):
-                conn.cancel_safe(timeout=5.0)
-
-    def attach(self, conn: psycopg.Connection[Any]) -> None:
-        """Make `cancel()` also stop queries on a helper connection of this audit."""
-        self._helpers.append(conn)
-
-    def detach(self, conn: psycopg.Connection[Any]) -> None:
-        self._helpers.remove(conn)
+        # The connection may already be gone; the flag still stops the audit.
+        with contextlib.suppress(psycopg.Error, OSError):
+            self.conn.cancel_safe(timeout=5.0)
 
     def close(self) -> None:
         if not self.conn.closed:
@@ -140,6 +135,9 @@ def open_session(
 ) -> AuditSession:
     """Connect read-only with statement and lock timeouts; raise ConnectionFailed with a clear sentence."""
     options = options or SessionOptions()
+    target = describe_target(dsn)
+    register_secret(password)  # from the keyring or a prompt: never in the log
+    log.info("Connecting to %s (read-only audit session)", target)
     params: dict[str, str | int | None] = {
         "application_name": APPLICATION_NAME,
         "connect_timeout": options.connect_timeout_s,
@@ -147,7 +145,12 @@ def open_session(
         **(extra or {}),
     }
     # Keep any explicit application_name/connect_timeout of the user's DSN.
-    given = conninfo.conninfo_to_dict(make_conninfo(dsn))
+    try:
+        given = conninfo.conninfo_to_dict(make_conninfo(dsn))
+    except ConnectionFailed as exc:
+        log.warning("Connection to %s refused before connecting: %s", target, exc)
+        raise
+    register_secret(str(given.get("password") or "") or None)
     for key in ("application_name", "connect_timeout"):
         if key in given:
             params.pop(key)
@@ -155,7 +158,9 @@ def open_session(
     try:
         conn = psycopg.connect(full, autocommit=False)
     except psycopg.Error as exc:
-        raise ConnectionFailed(explain_connection_error(exc, dsn)) from None
+        message = explain_connection_error(exc, dsn)
+        log.warning("Connection to %s failed: %s", target, message)
+        raise ConnectionFailed(message) from None
     try:
         conn.read_only = True
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -166,5 +171,8 @@ def open_session(
         conn.commit()
     except psycopg.Error as exc:
         conn.close()
-        raise ConnectionFailed(explain_connection_error(exc, dsn)) from None
+        message = explain_connection_error(exc, dsn)
+        log.warning("Session set-up on %s failed: %s", target, message)
+        raise ConnectionFailed(message) from None
+    log.info("Connected to %s (server version %s)", target, conn.info.server_version)
     return AuditSession(conn, dsn, options)

@@ -6,13 +6,11 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import dict_row
 
 from workbench.core.connections.session import (
@@ -20,7 +18,6 @@ from workbench.core.connections.session import (
     Cancelled,
     ConnectionFailed,
     explain_connection_error,
-    make_conninfo,
 )
 from workbench.core.model import (
     Column,
@@ -67,8 +64,6 @@ QUERIES: tuple[tuple[str, str], ...] = (
 _FETCH_CHUNK = 500
 # Without these the audit cannot say anything; any other query may fail and only its checks are skipped.
 _ESSENTIAL = {"roles", "schemas", "relations", "columns", "grants"}
-# Run on a second connection sharing the same exported snapshot, while the first lane is read and converted.
-_SECOND_LANE = ("indexes", "names", "constraints", "policies", "functions", "sequences", "triggers")
 
 
 @cache
@@ -134,32 +129,6 @@ class _Reader:
         return []
 
 
-def _open_second_lane(session: AuditSession) -> psycopg.Connection[Any] | None:
-    """A second read-only connection that sees exactly the same snapshot, or None where that is not possible
-    (a standby of an old version, a pooler, a connection limit): collection then simply runs on one lane."""
-    conn = session.conn
-    try:
-        with conn.transaction(), conn.cursor() as cur:
-            cur.execute(b"SELECT pg_catalog.pg_export_snapshot()")
-            row = cur.fetchone()
-        second = psycopg.connect(make_conninfo(conn.info.dsn, password=conn.info.password or None), autocommit=True)
-    except psycopg.Error:
-        return None
-    try:
-        second.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        second.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(row[0] if row else "")))
-        for name, value in conn.execute(
-            b"SELECT name, setting FROM pg_catalog.pg_settings WHERE name IN ('statement_timeout', 'lock_timeout')"
-        ):
-            second.execute(sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
-        second.execute(b"SET search_path = ''")
-    except psycopg.Error:
-        second.close()
-        return None
-    session.attach(second)
-    return second
-
-
 def _first(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
@@ -197,25 +166,9 @@ def collect_snapshot(session: AuditSession, progress: Progress | None = None) ->
     reader = _Reader(session, meta["server_version_num"])
     data: dict[str, list[Row]] = {}
     total = len(QUERIES) + 2
-    second = _open_second_lane(session)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        lane = (
-            pool.submit(lambda: {n: reader.rows(n, optional=n not in _ESSENTIAL, conn=second) for n in _SECOND_LANE})
-            if second is not None
-            else None
-        )
-        try:
-            for step, (name, label) in enumerate(QUERIES):
-                if lane is not None and name in _SECOND_LANE:
-                    continue
-                report(step / total, f"Reading {label}")
-                data[name] = reader.rows(name, optional=name not in _ESSENTIAL)
-            if lane is not None:
-                data.update(lane.result())
-        finally:
-            if second is not None:
-                session.detach(second)
-                second.close()
+    for step, (name, label) in enumerate(QUERIES):
+        report(step / total, f"Reading {label}")
+        data[name] = reader.rows(name, optional=name not in _ESSENTIAL)
 
     role_names = {r["oid"]: r["name"] for r in data["roles"]}
     grants = _grants(data["grants"], role_names)
