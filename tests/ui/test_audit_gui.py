@@ -283,7 +283,7 @@ def test_cancel_stops_the_running_query_quickly(
     with qtbot.waitSignal(window.sig_audit_started):
         window.run_audit()
     wait_for_sleep(qtbot, shop_db)
-    assert "Running probes" in window.progress_label.text()
+    qtbot.waitUntil(lambda: "Running probes" in window.progress_label.text(), timeout=3_000)
     window.grab().save(str(screenshot_dir / "audit_running.png"))
     started = time.perf_counter()
     with qtbot.waitSignal(window.sig_audit_cancelled, timeout=5_000):
