@@ -215,3 +215,17 @@ def test_a_check_that_crashes_is_reported_skipped_and_the_others_run(fresh_db: s
     skipped = {s.check: s.reason for s in result.checks_skipped}
     assert skipped["test_crashes"] == "the check failed (ZeroDivisionError: boom)"
     assert "rls_disabled_in_public" in result.checks_run
+
+
+def test_more_sequences_than_the_lock_table_holds_are_read(fresh_db: str) -> None:
+    # 50 connections x 64 locks = 3,200 lock slots; reading each last value locks its sequence.
+    load_sql(
+        fresh_db,
+        "do $$ begin for i in 1..4000 loop execute format('create sequence public.s%s', i); "
+        "end loop; end $$; select nextval('public.s7');",
+    )
+    with open_session(fresh_db) as session:
+        snap = collect_snapshot(session)
+    assert snap.skipped_queries == ()
+    values = {s.name: s.last_value for s in snap.sequences}
+    assert len(values) == 4000 and values["s7"] == 1 and values["s8"] is None

@@ -97,14 +97,15 @@ class _Reader:
         params: dict[str, Any] | None = None,
         *,
         optional: bool = False,
-        conn: psycopg.Connection[Any] | None = None,
+        release_locks: bool = False,
     ) -> list[Row]:
         if self.session.cancelled:
             raise Cancelled
         sql = query_text(name, self.version_num)
-        conn = conn or self.session.conn
+        conn = self.session.conn
         try:
-            with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+            # force_rollback: the savepoint is rolled back after reading, which releases the locks it took.
+            with conn.transaction(force_rollback=release_locks), conn.cursor(row_factory=dict_row) as cur:
                 cur.execute(sql.encode(), params)  # type: ignore[arg-type]
                 # In chunks: converting one huge result holds the GIL long enough to stall a GUI thread.
                 rows: list[Row] = []
@@ -120,13 +121,29 @@ class _Reader:
         except psycopg.errors.LockNotAvailable as exc:
             reason = f"a lock could not be taken in time: {_first(exc)}"
         except psycopg.OperationalError as exc:
-            raise ConnectionFailed(
-                "The connection was lost while reading the catalogs: " + explain_connection_error(exc, self.session.dsn)
-            ) from None
+            if not (exc.sqlstate or "").startswith("53") or conn.closed:
+                raise ConnectionFailed(
+                    "The connection was lost while reading the catalogs: "
+                    + explain_connection_error(exc, self.session.dsn)
+                ) from None
+            reason = f"the server ran short of resources ({_first(exc)}; e.g. raise max_locks_per_transaction)"
         if not optional:
             raise ConnectionFailed(f"Could not read the {name.replace('_', ' ')} of the database: {reason}")
         self.skipped.append((name, reason))
         return []
+
+
+_LOCK_CHUNK = 500
+
+
+def _sequence_values(reader: _Reader, oids: list[int]) -> dict[int, int | None]:
+    """Last values of the sequences, a chunk at a time so their locks never pile up in the lock table."""
+    out: dict[int, int | None] = {}
+    for start in range(0, len(oids), _LOCK_CHUNK):
+        chunk = oids[start : start + _LOCK_CHUNK]
+        rows = reader.rows("sequence_values", {"oids": chunk}, optional=True, release_locks=True)
+        out.update((r["oid"], r["last_value"]) for r in rows)
+    return out
 
 
 def _first(exc: BaseException) -> str:
@@ -169,6 +186,9 @@ def collect_snapshot(session: AuditSession, progress: Progress | None = None) ->
     for step, (name, label) in enumerate(QUERIES):
         report(step / total, f"Reading {label}")
         data[name] = reader.rows(name, optional=name not in _ESSENTIAL)
+    last_values = _sequence_values(reader, [s["oid"] for s in data["sequences"]])
+    for seq in data["sequences"]:
+        seq["last_value"] = last_values.get(seq["oid"])
 
     role_names = {r["oid"]: r["name"] for r in data["roles"]}
     grants = _grants(data["grants"], role_names)
