@@ -64,7 +64,8 @@ def run_probes(session: AuditSession, server_version_num: int, extensions: set[s
         if session.cancelled:
             break
         try:
-            with session.conn.transaction():
+            # Probes only read: rolling their savepoint back loses nothing and releases the locks they took.
+            with session.conn.transaction(force_rollback=True):
                 rows = fn(ctx)
             results.append(ProbeResult(name, tuple(rows)))
         except ProbeSkipped as exc:
@@ -79,6 +80,9 @@ def run_probes(session: AuditSession, server_version_num: int, extensions: set[s
         except psycopg.errors.LockNotAvailable as exc:
             results.append(ProbeResult(name, skipped=f"a lock could not be taken in time: {_first(exc)}"))
         except psycopg.OperationalError as exc:
+            if (exc.sqlstate or "").startswith("53") and not session.conn.closed:
+                results.append(ProbeResult(name, skipped=f"the server ran short of resources: {_first(exc)}"))
+                continue
             raise ConnectionFailed(
                 f"The connection was lost while running the {name} probe: " + explain_connection_error(exc, session.dsn)
             ) from None
