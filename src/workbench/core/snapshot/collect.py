@@ -97,15 +97,13 @@ class _Reader:
         params: dict[str, Any] | None = None,
         *,
         optional: bool = False,
-        release_locks: bool = False,
     ) -> list[Row]:
         if self.session.cancelled:
             raise Cancelled
         sql = query_text(name, self.version_num)
         conn = self.session.conn
         try:
-            # force_rollback: the savepoint is rolled back after reading, which releases the locks it took.
-            with conn.transaction(force_rollback=release_locks), conn.cursor(row_factory=dict_row) as cur:
+            with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
                 cur.execute(sql.encode(), params)  # type: ignore[arg-type]
                 # In chunks: converting one huge result holds the GIL long enough to stall a GUI thread.
                 rows: list[Row] = []
@@ -137,11 +135,11 @@ _LOCK_CHUNK = 500
 
 
 def _sequence_values(reader: _Reader, oids: list[int]) -> dict[int, int | None]:
-    """Last values of the sequences, a chunk at a time so their locks never pile up in the lock table."""
+    """Last values of the sequences, each chunk in its own transaction so their locks never pile up."""
     out: dict[int, int | None] = {}
     for start in range(0, len(oids), _LOCK_CHUNK):
         chunk = oids[start : start + _LOCK_CHUNK]
-        rows = reader.rows("sequence_values", {"oids": chunk}, optional=True, release_locks=True)
+        rows = reader.rows("sequence_values", {"oids": chunk}, optional=True)
         out.update((r["oid"], r["last_value"]) for r in rows)
     return out
 
@@ -186,22 +184,20 @@ def collect_snapshot(session: AuditSession, progress: Progress | None = None) ->
     for step, (name, label) in enumerate(QUERIES):
         report(step / total, f"Reading {label}")
         data[name] = reader.rows(name, optional=name not in _ESSENTIAL)
-    last_values = _sequence_values(reader, [s["oid"] for s in data["sequences"]])
-    for seq in data["sequences"]:
-        seq["last_value"] = last_values.get(seq["oid"])
-
-    role_names = {r["oid"]: r["name"] for r in data["roles"]}
-    grants = _grants(data["grants"], role_names)
-    snapshot_parts = _build(data, grants)
-
     trees = [t for p in data["policies"] for t in (p["using_tree"], p["with_check_tree"])]
     report((total - 2) / total, "Resolving policy expressions")
     funcs = reader.rows("referenced_functions", {"oids": _ids(trees, "funcid")}, optional=True)
     ops = reader.rows("referenced_operators", {"oids": _ids(trees, "opno")}, optional=True)
 
     report((total - 1) / total, "Running probes")
-    probes = run_probes(session, meta["server_version_num"], {e.name for e in snapshot_parts["extensions"]})
+    probes = run_probes(session, meta["server_version_num"], {e["name"] for e in data["extensions"]})
     conn.rollback()  # end the read-only transaction; nothing was written
+    # Sequence values are not transactional, so they need not come from the snapshot; reading one locks the
+    # sequence until the end of the *top* transaction, so they are read in short transactions of their own.
+    last_values = _sequence_values(reader, [s["oid"] for s in data["sequences"]])
+    for seq in data["sequences"]:
+        seq["last_value"] = last_values.get(seq["oid"])
+    snapshot_parts = _build(data, _grants(data["grants"], {r["oid"]: r["name"] for r in data["roles"]}))
     report(1.0, "Catalog read")
     return Snapshot(
         database=meta["database"],

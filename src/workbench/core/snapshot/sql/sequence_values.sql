@@ -1,5 +1,5 @@
--- Reading a sequence's last value opens it and takes a lock held until the transaction ends; the collector
--- runs this in chunks, each in a savepoint it rolls back, which releases those locks.
+-- Reading a sequence's last value locks the sequence until the end of the top transaction; the collector
+-- runs this after the catalog transaction, in chunks, each chunk a transaction of its own.
 SELECT o AS oid,
        CASE WHEN pg_catalog.has_sequence_privilege(o, 'SELECT,USAGE') THEN pg_catalog.pg_sequence_last_value(o)
        END AS last_value
