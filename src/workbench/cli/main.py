@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from workbench import __version__
-from workbench.cli import doctor_cmd, migrations_cmd, review_cmd
+from workbench.cli import doctor_cmd, migrations_cmd, report_cmd, review_cmd
 from workbench.core.checks import AuditConfig, AuditResult, all_checks, audit, run_checks
 from workbench.core.checks.config_file import ConfigError, load_config
 from workbench.core.compare import diff_findings, diff_snapshots, security_sync_script
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--dsn", help="connection URI, libpq keywords or service=NAME")
     source.add_argument("--snapshot", type=Path, help="re-analyse a saved snapshot instead of a live database")
     _output_options(p)
+    report_cmd.extend_audit_parser(p)
     p.add_argument(
         "--fail-on",
         choices=[lv.value for lv in Level],
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrations_cmd.add_parser(sub)
     review_cmd.add_parser(sub)
+    report_cmd.add_parsers(sub)
     doctor_cmd.add_parser(sub)
     return parser
 
@@ -152,7 +154,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
             result = audit(session, config, _progress)
         if args.save_snapshot:
             save_snapshot(result.snapshot, args.save_snapshot)
-    if args.review:
+    if args.format in report_cmd.AUDIT_REPORT_FORMATS:
+        report_cmd.emit_audit_report(result, args)
+    elif args.review:
         review_cmd.emit_reviewed_audit(args.review, result, args.format, args.output, args.dsn or str(args.snapshot))
     else:
         _emit(result, args.format, args.output)
@@ -262,6 +266,8 @@ COMMANDS = {
     "demo": cmd_demo,
     "migrations": migrations_cmd.cmd_migrations,
     "review": review_cmd.cmd_review,
+    "report": report_cmd.cmd_report,
+    "verify-report": report_cmd.cmd_verify_report,
     "doctor": doctor_cmd.cmd_doctor,
 }
 

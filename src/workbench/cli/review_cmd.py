@@ -340,18 +340,23 @@ def _comparison_json(name: str, comparison: RunComparison, created: bool) -> dic
     }
 
 
-def emit_reviewed_audit(name: str, result: AuditResult, fmt: str, output: Path | None, source: str) -> None:
-    """Store `result` as a run of review `name` (created when missing), then print the audit and fixed/new/open."""
+def record_reviewed_audit(name: str, result: AuditResult, source: str) -> tuple[RunComparison, bool]:
+    """Store `result` as a run of review `name` (created when missing); the comparison and whether it was new."""
     store = _open_store()
     try:
         created = not any(r.name == name.strip() for r in store.reviews())
         profile = {"snapshot": Path(source).name} if Path(source).is_file() else {"target": describe_target(source)}
         store.ensure_review(name, profile)
-        comparison = store.record_run(name.strip(), result)
+        return store.record_run(name.strip(), result), created
     except ReviewStoreError as exc:
         _fail(str(exc))
     finally:
         store.close()
+
+
+def emit_reviewed_audit(name: str, result: AuditResult, fmt: str, output: Path | None, source: str) -> None:
+    """Store `result` as a run of review `name` (created when missing), then print the audit and fixed/new/open."""
+    comparison, created = record_reviewed_audit(name, result, source)
     if fmt == "json":
         document = audit_to_dict(result) | {"review": _comparison_json(name.strip(), comparison, created)}
         text = json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"

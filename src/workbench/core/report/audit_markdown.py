@@ -2,57 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
-from typing import Any
 
 from workbench import __version__
 from workbench.core.checks.registry import REGISTRY
 from workbench.core.checks.runner import AuditResult
 from workbench.core.model import Category, Finding, Level
 from workbench.core.report.audit_json import sort_findings
+from workbench.core.report.md_text import CATEGORY_TITLES, area_status, evidence_lines, md_cell, md_code
 
-_CATEGORY_TITLES = {
-    Category.SECURITY: "Security",
-    Category.PERFORMANCE: "Performance",
-    Category.INTEGRITY: "Integrity",
-    Category.RELIABILITY: "Reliability",
-    Category.MAINTENANCE: "Maintenance",
-    Category.MIGRATIONS: "Migrations",
-}
-
-
-def _cell(text: object) -> str:
-    """Text safe inside a Markdown table cell."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: object) -> str:
-    value = str(text)
-    fence = "``" if "`" in value else "`"
-    pad = " " if value.startswith("`") or value.endswith("`") else ""
-    return f"{fence}{pad}{value}{pad}{fence}"
-
-
-def _status(findings: list[Finding]) -> tuple[str, str]:
-    if not findings:
-        return "No findings", "OK"
-    worst = max(findings, key=lambda f: f.level.rank).level
-    counts = Counter(f.level for f in findings)
-    parts = [f"{counts[lv]} {lv.value}" for lv in Level if counts[lv]]
-    return ", ".join(parts), worst.value.upper()
-
-
-def _evidence_lines(evidence: dict[str, Any]) -> list[str]:
-    lines = []
-    for key, value in evidence.items():
-        shown = (
-            value
-            if isinstance(value, str | int | float | bool) or value is None
-            else json.dumps(value, ensure_ascii=False, default=str)
-        )
-        lines.append(f"  - {key}: {_code(shown)}")
-    return lines
+_CATEGORY_TITLES = CATEGORY_TITLES
+_cell = md_cell
+_code = md_code
+_status = area_status
+_evidence_lines = evidence_lines
 
 
 def render_markdown(result: AuditResult) -> str:

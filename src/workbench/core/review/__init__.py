@@ -19,6 +19,7 @@ from workbench.core.review.store import (
     SignOff,
     data_dir,
     default_store_path,
+    evaluate_checklist,
     fixed_label,
 )
 
@@ -43,5 +44,6 @@ __all__ = [
     "SignOff",
     "data_dir",
     "default_store_path",
+    "evaluate_checklist",
     "fixed_label",
 ]

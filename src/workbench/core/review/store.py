@@ -14,7 +14,6 @@ sentence for the user, and the file is left as it was. The `schema_version` tabl
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -38,6 +37,7 @@ from workbench.core.checks.runner import AuditResult
 from workbench.core.connections.profiles import ConnectionProfile
 from workbench.core.model import Category, Finding, Level, ObjectRef, Snapshot
 from workbench.core.remediation.verify import FixVerification, verify_fixes
+from workbench.core.report.signing import content_hash as canonical_hash
 from workbench.core.review.checklist import (
     DEFAULT_ITEMS,
     DEFAULT_TEMPLATE,
@@ -1034,8 +1034,7 @@ class ReviewStore:
             },
             "checklist": {k: [m.ticked, m.who, m.note] for k, m in sorted(marks.items())},
         }
-        text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return canonical_hash(content)
 
     def sign_off(self, name: str, *, reviewer: str, role: str, statement: str) -> SignOff:
         """Sign the review as it is now. Any later change supersedes the sign-off (history is kept)."""
@@ -1095,3 +1094,12 @@ def _evaluate(item: ChecklistItemSpec, latest: RunInfo | None, statuses: list[Fi
         shown = ", ".join(fs.finding.fingerprint for fs in blocking[:5]) + ("…" if len(blocking) > 5 else "")
         return ChecklistState(item, False, who, latest.started_at, note=f"{len(blocking)} open finding(s): {shown}")
     return ChecklistState(item, True, who, latest.started_at, note="no open finding" + also)
+
+
+def evaluate_checklist(
+    items: Iterable[ChecklistItemSpec], run: RunInfo, statuses: Iterable[FindingStatus]
+) -> tuple[ChecklistState, ...]:
+    """A checklist as it stands after `run` with no manual tick (the automatic items evaluated), e.g. for the
+    report of an audit that was not stored in a review."""
+    found = list(statuses)
+    return tuple(_evaluate(i, run, found) if i.automatic else ChecklistState(i, False) for i in items)
