@@ -1,4 +1,4 @@
-"""Fixtures of the GUI tests: an isolated config dir, an in-memory keyring, and no worker left behind."""
+"""Fixtures of the GUI tests: isolated config and data dirs, an in-memory keyring, and no worker left behind."""
 
 from __future__ import annotations
 
@@ -20,6 +20,14 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Profiles and window state go to a fresh directory, never to the user's config."""
     path = tmp_path / "config"
     monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(path))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The review store goes to a fresh directory, never to the user's data."""
+    path = tmp_path / "data"
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(path))
     return path
 
 

@@ -28,12 +28,17 @@ from workbench.core.connections.profiles import ConnectionProfile, Environment, 
 from workbench.core.connections.secrets import SecretStore
 from workbench.core.connections.session import describe_target
 from workbench.core.model import Finding, Level
+from workbench.ui.compare.panel import ComparePanel
 from workbench.ui.connections.panel import ConnectionsPanel
 from workbench.ui.findings.details import DetailsPane
 from workbench.ui.findings.panel import FindingsPanel
 from workbench.ui.message_bar import MessageBar
 from workbench.ui.migrations.panel import MigrationsPanel
+from workbench.ui.models.findings_model import StatusBadge
 from workbench.ui.overview.panel import OverviewPanel
+from workbench.ui.remediation.editor import ScriptEditor
+from workbench.ui.review.controller import review_name
+from workbench.ui.review.panel import ReviewPanel
 from workbench.ui.theme import ENVIRONMENT_COLOURS, LEVEL_LABELS, Theme, apply_theme, is_dark
 from workbench.ui.workers import AuditJob, Worker
 
@@ -111,6 +116,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.overview, "Overview")
         self.migrations = MigrationsPanel(self, settings=self.settings)
         self.tabs.addTab(self.migrations, "Migrations")
+        self.review = ReviewPanel(self.settings, parent=self)
+        self.tabs.addTab(self.review, "Review")
+        self.compare = ComparePanel(self.connections, config=self.config, settings=self.settings, parent=self)
+        self.tabs.addTab(self.compare, "Compare")
 
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
@@ -163,6 +172,10 @@ class MainWindow(QMainWindow):
         self.new_action.triggered.connect(self.connections.add_with_dialog)
         self.import_action = QAction("Import connection URI…", self)
         self.import_action.triggered.connect(self.connections.import_with_dialog)
+        self.report_action = QAction("Export report…", self)
+        self.report_action.setShortcut(QKeySequence("Ctrl+P"))
+        self.report_action.setToolTip("Preview the report of the audit or of a stored review; save PDF, Markdown…")
+        self.report_action.triggered.connect(self.export_report)
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.close)
@@ -178,6 +191,11 @@ class MainWindow(QMainWindow):
         self.overview_tab_action = QAction("Overview", self)
         self.overview_tab_action.setShortcut(QKeySequence("Ctrl+2"))
         self.overview_tab_action.triggered.connect(lambda: self.tabs.setCurrentWidget(self.overview))
+        self.script_action = QAction("Remediation script…", self)
+        self.script_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.script_action.setToolTip("Build, dry-run and apply a script for the selected findings (Ctrl+E)")
+        self.script_action.setEnabled(False)
+        self.script_action.triggered.connect(lambda: self.open_script_editor())
 
         self.theme_actions: dict[Theme, QAction] = {}
         group = QActionGroup(self)
@@ -191,9 +209,13 @@ class MainWindow(QMainWindow):
         file_menu = menu.addMenu("&File")
         file_menu.addActions([self.new_action, self.import_action])
         file_menu.addSeparator()
+        file_menu.addAction(self.report_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         audit_menu = menu.addMenu("&Audit")
         audit_menu.addActions([self.run_action, self.cancel_action])
+        audit_menu.addSeparator()
+        audit_menu.addAction(self.script_action)
         view_menu = menu.addMenu("&View")
         view_menu.addActions([self.filter_action, self.expand_action, self.collapse_action])
         view_menu.addSeparator()
@@ -216,6 +238,8 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.expand_action)
         toolbar.addAction(self.collapse_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.script_action)
         for action in (self.filter_action, self.findings_tab_action, self.overview_tab_action):
             self.addAction(action)
 
@@ -246,6 +270,18 @@ class MainWindow(QMainWindow):
         f.sig_category_selected.connect(d.show_category)
         f.sig_nothing_selected.connect(d.show_nothing)
         f.sig_open_remediation.connect(self._open_remediation)
+        f.sig_open_script.connect(self.open_script_editor)
+        f.sig_review_requested.connect(self._review_findings)
+        r = self.review
+        c.sig_selection_changed.connect(r.set_profile)
+        r.sig_statuses.connect(self._review_statuses)
+        r.sig_message.connect(
+            lambda kind, text: self.message_bar.show_message(kind, f"<span>{html.escape(text)}</span>")
+        )
+        self.sig_audit_started.connect(lambda: self.script_action.setEnabled(False))
+        self.sig_audit_finished.connect(lambda result: self.script_action.setEnabled(True))
+        self.sig_audit_finished.connect(lambda result: r.record_audit(self._running_profile, result))
+        r.set_profile(c.current_profile())
 
     # -- audit -----------------------------------------------------------------------------------------------
     @property
@@ -370,9 +406,49 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Audit cancelled", 5000)
         self.sig_audit_cancelled.emit()
 
+    def export_report(self) -> None:
+        """File > Export report…: the report dialog with its preview (built lazily: it loads the PDF renderer)."""
+        from workbench.ui.report.dialog import ReportDialog
+
+        self.report_dialog = ReportDialog(self, self.result)
+        self.report_dialog.open()
+
     def _open_remediation(self, finding: Finding) -> None:
         self.details.show_finding(finding, self.findings.model.spec(finding.check))
         self.details.show_remediation()
+
+    def open_script_editor(self, findings: tuple[Finding, ...] | None = None) -> ScriptEditor | None:
+        """The remediation script editor for `findings` (default: the selected ones) of the audit shown."""
+        chosen = findings if findings is not None else self.findings.selected_findings()
+        profile = self._running_profile
+        if self.result is None or profile is None or not chosen:
+            self.message_bar.show_message("info", "Select findings of a finished audit to build a remediation script.")
+            return None
+        editor = ScriptEditor(
+            chosen,
+            self.result,
+            profile,
+            connect=self.connections.connection_request,
+            reaudit=self.run_audit,
+            settings=self.settings,
+            parent=self,
+        )
+        self.sig_audit_finished.connect(editor.on_audit_finished)
+        self.sig_audit_failed.connect(editor.on_audit_stopped)
+        self.sig_audit_cancelled.connect(editor.on_audit_stopped)
+        self.review.sig_run_recorded.connect(editor.on_run_recorded)
+        editor.show()
+        return editor
+
+    def _review_findings(self, findings: tuple[Finding, ...]) -> None:
+        self.tabs.setCurrentWidget(self.review)
+        self.review.show_findings(findings)
+
+    def _review_statuses(self, name: str, statuses: dict[str, StatusBadge]) -> None:
+        """A review's decisions show in the findings tree when the tree shows that connection's audit."""
+        profile = self._running_profile
+        if self.result is not None and profile is not None and review_name(profile) == name:
+            self.findings.model.set_statuses(statuses)
 
     # -- status ----------------------------------------------------------------------------------------------
     def _set_status_target(self, profile: ConnectionProfile, dsn: str) -> None:
@@ -438,6 +514,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+N", "New connection"),
             ("Ctrl+1 / Ctrl+2", "Findings / Overview tab"),
             ("Ctrl+Shift+E / C", "Expand / collapse the tree"),
+            ("Ctrl+E", "Remediation script for the selected findings"),
         ]
         text = "<table>" + "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in rows)
         self.message_bar.show_message("info", text + "</table>")
@@ -480,7 +557,11 @@ class MainWindow(QMainWindow):
         if self._job is not None:
             self._job.cancel()
         self.migrations.cancel()
+        self.compare.shutdown()
+        for editor in self.findChildren(ScriptEditor):
+            editor.cancel()
         QThreadPool.globalInstance().waitForDone(timeout_ms)
+        self.review.close_store()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.persist_state:

@@ -84,16 +84,20 @@ class SnapshotDiff:
         return bool(self.only_in_a or self.only_in_b or self.different)
 
 
+_SPACES = re.compile(r"\s+")
+_INDEX_NAME = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON ")
+
+
 def normalize_sql(text: str | None) -> str | None:
     """Whitespace-insensitive form of a definition (keeps string literals' content apart from runs of spaces)."""
     if text is None:
         return None
-    return re.sub(r"\s+", " ", text).strip().rstrip(";").strip()
+    return _SPACES.sub(" ", text).strip().rstrip(";").strip()
 
 
 def _index_body(definition: str) -> str:
     """An index definition without its own name, so auto-named twins compare equal."""
-    return re.sub(r"^CREATE (UNIQUE )?INDEX \S+ ON ", r"CREATE \1INDEX ON ", normalize_sql(definition) or "")
+    return _INDEX_NAME.sub(r"CREATE \1INDEX ON ", normalize_sql(definition) or "")
 
 
 def _function_body(definition: str | None) -> str | None:
@@ -126,7 +130,10 @@ def _unqualified_view(snap: Snapshot, rel: Relation) -> str | None:
     return text
 
 
-def describe(snapshot: Snapshot, *, across_versions: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
+Description = dict[tuple[str, str], dict[str, Any]]
+
+
+def describe(snapshot: Snapshot, *, across_versions: bool = False) -> Description:
     """Every comparable object of a snapshot: (kind, key) -> normalised attributes.
 
     `across_versions` drops what only the deparser of another major version prints differently."""
@@ -288,14 +295,26 @@ def _pair_renamed(only_a: dict[tuple[str, str], dict[str, Any]], only_b: dict[tu
 
 def diff_snapshots(a: Snapshot, b: Snapshot, a_name: str = "A", b_name: str = "B") -> SnapshotDiff:
     """What only A has, what only B has, and what both have with different attributes."""
-    across = a.server_version_num // 10_000 != b.server_version_num // 10_000
-    da, db = describe(a, across_versions=across), describe(b, across_versions=across)
+    return diff_described(a, b, describe(a), describe(b), a_name, b_name)
+
+
+def diff_described(
+    a: Snapshot, b: Snapshot, da: Description, db: Description, a_name: str = "A", b_name: str = "B"
+) -> SnapshotDiff:
+    """`diff_snapshots` over `describe(a)` and `describe(b)` computed beforehand (e.g. each right after its
+    collection, while the other side is still being read). Across major versions the view definitions are
+    described again without what only one version's deparser prints; `da` and `db` are not changed."""
+    if a.server_version_num // 10_000 != b.server_version_num // 10_000:
+        da, db = describe(a, across_versions=True), describe(b, across_versions=True)
     only_a = {k: v for k, v in da.items() if k not in db}
     only_b = {k: v for k, v in db.items() if k not in da}
     identical = _pair_renamed(only_a, only_b)
     different = []
-    for key in sorted(da.keys() & db.keys(), key=_order):
+    for key in da.keys() & db.keys():
         attrs_a, attrs_b = da[key], db[key]
+        if attrs_a == attrs_b:
+            identical += 1
+            continue
         changed = tuple(
             AttributeDiff(name, attrs_a.get(name), attrs_b.get(name))
             for name in sorted(attrs_a.keys() | attrs_b.keys())
@@ -305,6 +324,7 @@ def diff_snapshots(a: Snapshot, b: Snapshot, a_name: str = "A", b_name: str = "B
             different.append(ObjectDiff(key[0], key[1], changed))
         else:
             identical += 1
+    different.sort(key=lambda d: _order((d.kind, d.key)))
     return SnapshotDiff(
         a_name=a_name,
         b_name=b_name,
@@ -315,5 +335,8 @@ def diff_snapshots(a: Snapshot, b: Snapshot, a_name: str = "A", b_name: str = "B
     )
 
 
+_KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
+
+
 def _order(key: tuple[str, str]) -> tuple[int, str]:
-    return (KINDS.index(key[0]) if key[0] in KINDS else len(KINDS), key[1])
+    return (_KIND_ORDER.get(key[0], len(KINDS)), key[1])

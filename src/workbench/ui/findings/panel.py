@@ -44,6 +44,9 @@ class FindingsPanel(QWidget):
     sig_category_selected = Signal(object, tuple)  # Category, findings
     sig_nothing_selected = Signal()
     sig_open_remediation = Signal(object)  # Finding
+    sig_open_script = Signal(tuple)  # findings: open the remediation script editor for them
+    sig_review_requested = Signal(tuple)  # findings: record a review decision on them
+    sig_selection_changed = Signal()  # the set of selected rows changed (see selected_findings)
     sig_filter_changed = Signal()
 
     def __init__(self, specs: dict[str, CheckSpec], parent: QWidget | None = None):
@@ -96,15 +99,17 @@ class FindingsPanel(QWidget):
         self.tree.setAlternatingRowColors(True)
         self.tree.setSortingEnabled(True)
         self.tree.header().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.tree.selectionModel().selectionChanged.connect(lambda *_: self.sig_selection_changed.emit())
         header = self.tree.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in ((Column.OBJECT, 300), (Column.LEVEL, 84), (Column.CHECK, 150), (Column.WHERE, 120)):
+        widths = {Column.OBJECT: 300, Column.LEVEL: 84, Column.CHECK: 150, Column.WHERE: 120, Column.STATUS: 130}
+        for column, width in widths.items():
             self.tree.setColumnWidth(column, width)
 
         self.summary = QLabel("No audit yet.")
@@ -133,6 +138,7 @@ class FindingsPanel(QWidget):
 
     def add_findings(self, batch: tuple[Finding, ...]) -> None:
         self.model.add_findings(batch)
+        self._update_counts()  # rowsInserted fires before the groups' counts are brought up to date
 
     def set_findings(self, findings: tuple[Finding, ...]) -> None:
         self.model.set_findings(findings)
@@ -216,6 +222,19 @@ class FindingsPanel(QWidget):
         value = index.data(FindingRole) if index.isValid() else None
         return value if isinstance(value, Finding) else None
 
+    def selected_findings(self) -> tuple[Finding, ...]:
+        """The findings of every selected row (a group row counts for its visible findings), each once, in tree
+        order; the current row's when nothing is selected."""
+        rows = self.tree.selectionModel().selectedRows(0)
+        if not rows and self.tree.currentIndex().isValid():
+            rows = [self.tree.currentIndex()]
+        rows.sort(key=_tree_order)
+        unique: dict[str, Finding] = {}
+        for index in rows:
+            for finding in self.model.findings_under(self.proxy.mapToSource(index)):
+                unique.setdefault(finding.fingerprint, finding)
+        return tuple(unique.values())
+
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():
             self.sig_nothing_selected.emit()
@@ -240,6 +259,9 @@ class FindingsPanel(QWidget):
         source = self.proxy.mapToSource(index)
         findings = self.model.findings_under(source)
         finding = source.data(FindingRole)
+        selection = self.tree.selectionModel()
+        # Right-clicking inside a multi-row selection acts on the selection; elsewhere on the row clicked.
+        targets = self.selected_findings() if selection.isRowSelected(index.row(), index.parent()) else findings
         menu = QMenu(self)
         if isinstance(finding, Finding):
             menu.addAction("Copy key", lambda: _copy(finding.key))
@@ -250,6 +272,7 @@ class FindingsPanel(QWidget):
             menu.addAction("Copy evidence (JSON)", lambda: _copy(evidence_json(finding)))
             menu.addSeparator()
             menu.addAction("Open remediation", lambda: self.sig_open_remediation.emit(finding))
+            self._add_script_action(menu, targets)
         else:
             script = combined_sql(findings)
             plural = "s" if len(findings) != 1 else ""
@@ -257,9 +280,30 @@ class FindingsPanel(QWidget):
             action.setEnabled(bool(script))
             menu.addAction("Copy keys", lambda: _copy("\n".join(f.key for f in findings)))
             menu.addSeparator()
+            self._add_script_action(menu, targets)
             menu.addAction("Expand", lambda: self.tree.expandRecursively(index))
         menu.addAction("Collapse all", self.tree.collapseAll)
         return menu
+
+    def _add_script_action(self, menu: QMenu, findings: tuple[Finding, ...]) -> None:
+        plural = "s" if len(findings) != 1 else ""
+        action = menu.addAction(
+            f"Remediation script for {len(findings)} finding{plural}…", lambda: self.sig_open_script.emit(findings)
+        )
+        action.setObjectName("open_script")
+        action.setEnabled(bool(findings))
+        decide = menu.addAction("Decide in the Review tab…", lambda: self.sig_review_requested.emit(findings))
+        decide.setObjectName("open_review")
+        decide.setEnabled(bool(findings))
+
+
+def _tree_order(index: QModelIndex) -> list[int]:
+    """Sort key putting proxy indexes in the order the tree shows them."""
+    path: list[int] = []
+    while index.isValid():
+        path.append(index.row())
+        index = index.parent()
+    return path[::-1]
 
 
 def _copy(text: str) -> None:

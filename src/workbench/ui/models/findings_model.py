@@ -27,7 +27,7 @@ from PySide6.QtGui import QFont
 
 from workbench.core.checks.registry import CheckSpec
 from workbench.core.model import Category, Finding, Level
-from workbench.ui.theme import CATEGORY_LABELS, LEVEL_LABELS, level_icon
+from workbench.ui.theme import CATEGORY_LABELS, LEVEL_LABELS, dot_icon, level_icon
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -36,6 +36,7 @@ NodeKindRole = Qt.ItemDataRole.UserRole + 2  # NodeKind
 CheckIdRole = Qt.ItemDataRole.UserRole + 3  # the check id of check and object rows
 CategoryRole = Qt.ItemDataRole.UserRole + 4  # the category of every row (a str: Qt turns the StrEnum into one)
 SpecRole = Qt.ItemDataRole.UserRole + 5  # the CheckSpec of check and object rows (None when unknown)
+StatusRole = Qt.ItemDataRole.UserRole + 6  # the review status text of an object row ("" without a decision)
 
 
 class Column(IntEnum):
@@ -43,7 +44,8 @@ class Column(IntEnum):
     LEVEL = 1
     CHECK = 2
     WHERE = 3
-    DETAIL = 4
+    STATUS = 4
+    DETAIL = 5
 
 
 HEADERS = {
@@ -51,6 +53,7 @@ HEADERS = {
     Column.LEVEL: "Level",
     Column.CHECK: "Check",
     Column.WHERE: "Schema / table",
+    Column.STATUS: "Status",
     Column.DETAIL: "Detail",
 }
 
@@ -137,6 +140,15 @@ def _object_label(finding: Finding) -> str:
     return f"{finding.key}  [{finding.discriminator}]" if finding.discriminator else finding.key
 
 
+@dataclass(frozen=True, slots=True)
+class StatusBadge:
+    """How the review status of a finding shows in the tree: short text, colour of its dot, tooltip."""
+
+    text: str
+    colour: str | None = None
+    tooltip: str = ""
+
+
 class FindingsModel(QAbstractItemModel):
     """Category → check → object tree of findings. Rows are appended in batches; results are never mutated."""
 
@@ -150,6 +162,7 @@ class FindingsModel(QAbstractItemModel):
         self._sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
         self._count = 0
         self._levels: Counter[Level] = Counter()
+        self._statuses: dict[str, StatusBadge] = {}
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -161,13 +174,33 @@ class FindingsModel(QAbstractItemModel):
         return self._specs.get(check_id)
 
     def clear(self) -> None:
+        """Remove every finding and every review status (a new audit brings its own)."""
         self.beginResetModel()
         self._root = _Node(NodeKind.ROOT, None)
         self._categories.clear()
         self._checks.clear()
         self._count = 0
         self._levels = Counter()
+        self._statuses = {}
         self.endResetModel()
+
+    def set_statuses(self, statuses: Mapping[str, StatusBadge]) -> None:
+        """Show review statuses (by fingerprint) in the Status column; one change signal per check group."""
+        self._statuses = dict(statuses)
+        for cat in self._root.children:
+            for chk in cat.children:
+                if chk.children:
+                    self.dataChanged.emit(
+                        self.createIndex(0, Column.STATUS, chk.children[0]),
+                        self.createIndex(len(chk.children) - 1, Column.STATUS, chk.children[-1]),
+                    )
+        if self._sort[0] == Column.STATUS:
+            parents = [self._root, *self._root.children]
+            parents += [chk for cat in self._root.children for chk in cat.children]
+            self._sort_nodes(parents, notify=True)
+
+    def status_of(self, fingerprint: str) -> StatusBadge | None:
+        return self._statuses.get(fingerprint)
 
     def set_findings(self, findings: Iterable[Finding]) -> None:
         """Replace everything with `findings` (one model reset)."""
@@ -377,6 +410,9 @@ class FindingsModel(QAbstractItemModel):
         finding = node.finding
         if column == Column.WHERE:
             return ((_where(finding) if finding else node.label.lower()), *natural)
+        if column == Column.STATUS:
+            badge = self._statuses.get(finding.fingerprint) if finding else None
+            return ((badge.text if badge else ""), *natural)
         if column == Column.DETAIL:
             return ((finding.detail.lower() if finding else ""), *natural)
         return natural
@@ -523,6 +559,9 @@ class FindingsModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DecorationRole:
             if column == Column.LEVEL and node.rank:
                 return level_icon(_LEVEL_BY_RANK[node.rank])
+            if column == Column.STATUS and node.finding is not None:
+                badge = self._statuses.get(node.finding.fingerprint)
+                return dot_icon(badge.colour, 8) if badge and badge.colour else None
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(node, column)
@@ -538,6 +577,9 @@ class FindingsModel(QAbstractItemModel):
             return node.category
         if role == SpecRole:
             return node.spec
+        if role == StatusRole:
+            badge = self._statuses.get(node.finding.fingerprint) if node.finding else None
+            return badge.text if badge else ""
         return None
 
     def _display(self, node: _Node, column: int) -> str:
@@ -553,6 +595,9 @@ class FindingsModel(QAbstractItemModel):
                 return _where(finding)
             if column == Column.DETAIL:
                 return finding.detail.replace("\n", " ")
+            if column == Column.STATUS:
+                badge = self._statuses.get(finding.fingerprint)
+                return badge.text if badge else ""
             return ""
         if column == Column.OBJECT:
             count = str(node.total) if node.shown == node.total else f"{node.shown} of {node.total}"
@@ -570,6 +615,9 @@ class FindingsModel(QAbstractItemModel):
                 return f"{finding.object.kind} {finding.key}"
             if column == Column.DETAIL:
                 return finding.detail
+            if column == Column.STATUS:
+                badge = self._statuses.get(finding.fingerprint)
+                return (badge.tooltip or badge.text) if badge else "No review decision"
             return None
         if node.kind is NodeKind.CHECK and node.spec is not None:
             return node.spec.description

@@ -1,0 +1,1 @@
+"""The remediation script editor: edit, save, dry run, confirmed apply, and verification by a new audit."""
