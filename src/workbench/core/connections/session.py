@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,45 @@ log = logging.getLogger(__name__)
 
 class Cancelled(Exception):
     """The user cancelled the running audit."""
+
+
+class CancelToken:
+    """Stops running work from another thread: the statement in flight is cancelled on the server."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[Any] | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def cancel(self) -> None:
+        self._event.set()
+        with self._lock:
+            conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error, OSError):
+                conn.cancel_safe(timeout=5.0)
+
+    def attach(self, conn: psycopg.Connection[Any] | None) -> None:
+        """The connection whose running statement `cancel()` stops (None when there is none)."""
+        with self._lock:
+            self._conn = conn
+
+    @contextlib.contextmanager
+    def watching(self, conn: psycopg.Connection[Any]) -> Iterator[None]:
+        self.attach(conn)
+        try:
+            yield
+        finally:
+            self.attach(None)
+
+    def check(self) -> None:
+        """Raise Cancelled once `cancel()` was called."""
+        if self._event.is_set():
+            raise Cancelled
 
 
 class ConnectionFailed(Exception):

@@ -5,12 +5,12 @@ replay on a throwaway PostgreSQL that measures the locks and rewrites of every s
 schema and attributes each audit finding to the migration that created or last altered its object.
 """
 
+from workbench.core.connections.session import CancelToken
 from workbench.core.migrations.files import MigrationFile, MigrationFolder, discover_migrations
 from workbench.core.migrations.registry import MIGRATION_RULES, MigrationConfig, migration_specs
 from workbench.core.migrations.replay import (
     AppliedFile,
     Attribution,
-    ReplayCancel,
     ReplayFailure,
     ReplayResult,
     replay_migrations,
@@ -22,12 +22,12 @@ __all__ = [
     "UNATTRIBUTED",
     "AppliedFile",
     "Attribution",
+    "CancelToken",
     "MigrationConfig",
     "MigrationFile",
     "MigrationFolder",
     "MigrationReview",
     "MigrationsError",
-    "ReplayCancel",
     "ReplayFailure",
     "ReplayResult",
     "discover_migrations",

@@ -29,7 +29,6 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -39,7 +38,7 @@ from typing import Any
 import psycopg
 
 from workbench.core.checks.runner import AuditResult, run_checks
-from workbench.core.connections.session import Cancelled, open_session
+from workbench.core.connections.session import Cancelled, CancelToken, open_session
 from workbench.core.embedded import EmbeddedServer
 from workbench.core.migrations.analysis import FileAnalysis, FolderAnalysis, excerpt
 from workbench.core.migrations.forms import Operation, StatementInfo
@@ -51,7 +50,6 @@ from workbench.core.snapshot import collect_snapshot
 __all__ = [
     "AppliedFile",
     "Attribution",
-    "ReplayCancel",
     "ReplayFailure",
     "ReplayResult",
     "replay_migrations",
@@ -247,34 +245,6 @@ class ReplayResult:
         return frozenset(f.file for f in self.files if f.status != "not reached")
 
 
-class ReplayCancel:
-    """Cancel a running replay from any thread: the statement in flight is cancelled on the server."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._conn: psycopg.Connection[Any] | None = None
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def cancel(self) -> None:
-        self._event.set()
-        with self._lock:
-            conn = self._conn
-        if conn is not None:
-            conn.cancel_safe()
-
-    def attach(self, conn: psycopg.Connection[Any] | None) -> None:
-        with self._lock:
-            self._conn = conn
-
-    def check(self) -> None:
-        if self._event.is_set():
-            raise Cancelled
-
-
 # -- tracing --------------------------------------------------------------------------------------------------
 
 
@@ -447,7 +417,7 @@ def _evaluate(
 
 
 class _Replayer:
-    def __init__(self, conn: psycopg.Connection[Any], config: MigrationConfig, cancel: ReplayCancel) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], config: MigrationConfig, cancel: CancelToken) -> None:
         self.conn = conn
         self.config = config
         self.cancel = cancel
@@ -623,7 +593,7 @@ def replay_migrations(
     analysis: FolderAnalysis,
     config: MigrationConfig | None = None,
     progress: Progress | None = None,
-    cancel: ReplayCancel | None = None,
+    cancel: CancelToken | None = None,
     server: EmbeddedServer | None = None,
 ) -> ReplayResult:
     """Apply the folder's files to a throwaway database, trace them, audit the result (see the module doc).
@@ -634,7 +604,7 @@ def replay_migrations(
     """
     config = config or MigrationConfig()
     report = progress or (lambda fraction, message: None)
-    cancel = cancel or ReplayCancel()
+    cancel = cancel or CancelToken()
     began = time.perf_counter()
     own = server is None
     srv = server if server is not None else EmbeddedServer()
@@ -660,7 +630,7 @@ def _replay_into(
     analysis: FolderAnalysis,
     config: MigrationConfig,
     report: Progress,
-    cancel: ReplayCancel,
+    cancel: CancelToken,
     began: float,
 ) -> ReplayResult:
     applied_names = {f.relative for f in analysis.folder.applied}

@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from workbench.core.checks.runner import AuditResult
+from workbench.core.connections.session import CancelToken
 from workbench.core.embedded import EmbeddedServer
 from workbench.core.migrations.analysis import FolderAnalysis, analyse_folder
 from workbench.core.migrations.files import MigrationFile, discover_migrations
 from workbench.core.migrations.registry import MIGRATION_RULES, MigrationConfig, migration_specs, with_discriminators
-from workbench.core.migrations.replay import ReplayCancel, ReplayResult, replay_migrations
+from workbench.core.migrations.replay import ReplayResult, replay_migrations
 from workbench.core.model import Finding
 
 __all__ = ["MigrationReview", "MigrationsError", "review_migrations"]
@@ -81,7 +82,7 @@ def review_migrations(
     path: Path,
     config: MigrationConfig | None = None,
     progress: Progress | None = None,
-    cancel: ReplayCancel | None = None,
+    cancel: CancelToken | None = None,
     server: EmbeddedServer | None = None,
 ) -> MigrationReview:
     """Run the file rules over ``path`` (a folder of ``*.sql`` files, or one file), then replay it unless

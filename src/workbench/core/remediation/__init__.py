@@ -1,9 +1,9 @@
 """Remediation: scripts built from findings (forward, rollback from the snapshot, verification), dry run, apply."""
 
+from workbench.core.connections.session import CancelToken
 from workbench.core.remediation.execute import (
     ApplyRefused,
     ApplyResult,
-    CancelToken,
     Confirmation,
     DryRunResult,
     StatementOutcome,

@@ -14,8 +14,7 @@ a time in autocommit mode, in the script's order, and only once the transaction 
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -27,6 +26,7 @@ from psycopg import conninfo, sql
 from workbench.core.connections.profiles import ConnectionProfile, Environment
 from workbench.core.connections.session import (
     Cancelled,
+    CancelToken,
     ConnectionFailed,
     explain_connection_error,
     make_conninfo,
@@ -128,37 +128,6 @@ class Confirmation:
         return cls(profile.environment, typed_database, confirmed_by)
 
 
-class CancelToken:
-    """Stops a running dry run or apply from another thread (the running statement is cancelled server-side)."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._conn: psycopg.Connection[Any] | None = None
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def cancel(self) -> None:
-        self._event.set()
-        with self._lock:
-            conn = self._conn
-        if conn is not None:
-            with contextlib.suppress(psycopg.Error, OSError):
-                conn.cancel_safe(timeout=5.0)
-
-    @contextlib.contextmanager
-    def _watching(self, conn: psycopg.Connection[Any]) -> Iterator[None]:
-        with self._lock:
-            self._conn = conn
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._conn = None
-
-
 # --- shared plumbing --------------------------------------------------------------------------------------------
 
 
@@ -249,7 +218,7 @@ def dry_run(
         skipped_earlier = False
         with contextlib.ExitStack() as stack:
             if cancel is not None:
-                stack.enter_context(cancel._watching(conn))
+                stack.enter_context(cancel.watching(conn))
             with conn.transaction(force_rollback=True):
                 _set_timeouts(conn, lock_timeout_ms, statement_timeout_ms, local=True)
                 for done, item in enumerate(items):
@@ -353,7 +322,7 @@ def apply(
         }
         with contextlib.ExitStack() as stack:
             if cancel is not None:
-                stack.enter_context(cancel._watching(conn))
+                stack.enter_context(cancel.watching(conn))
             _set_timeouts(conn, lock_timeout_ms, statement_timeout_ms, local=False)
             committed, stopped = _run_transaction(conn, in_tx, outcomes, len(runnable), progress, cancel)
             cancelled = stopped

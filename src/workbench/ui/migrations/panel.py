@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
 from workbench.core.checks.registry import REGISTRY, CheckSpec
 from workbench.core.migrations import (
     UNATTRIBUTED,
+    CancelToken,
     MigrationConfig,
     MigrationReview,
-    ReplayCancel,
     migration_specs,
     review_migrations,
 )
@@ -50,7 +50,7 @@ class MigrationsJob:
     def __init__(self, path: Path, config: MigrationConfig) -> None:
         self.path = path
         self.config = config
-        self.canceller = ReplayCancel()
+        self.canceller = CancelToken()
 
     def cancel(self) -> None:
         self.canceller.cancel()
