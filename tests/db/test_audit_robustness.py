@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from workbench.core.connections import Cancelled, ConnectionFailed, SessionOptio
 from workbench.core.embedded import load_sql
 from workbench.core.model import Category, Level
 from workbench.core.snapshot import collect_snapshot
-from workbench.core.snapshot.document import snapshot_from_dict, snapshot_to_dict
+from workbench.core.snapshot.document import dumps_sliced, snapshot_from_dict, snapshot_json, snapshot_to_dict
 from workbench.core.snapshot.probes import PROBES, ProbeContext, probe
 
 
@@ -159,6 +160,10 @@ def test_snapshot_json_round_trip_is_lossless(fresh_db: str) -> None:
     with open_session(fresh_db) as session:
         snap = collect_snapshot(session)
     assert snapshot_from_dict(snapshot_to_dict(snap)) == snap
+    # Saved files hold the same text as one json.dumps call (encoded in slices so a GUI thread is not frozen).
+    document = snapshot_to_dict(snap)
+    assert dumps_sliced(document, slice_size=2) == json.dumps(document, ensure_ascii=False, default=str)
+    assert snapshot_from_dict(json.loads(snapshot_json(snap))) == snap
     assert {p.name for p in snap.policies} == {"p"}
     orders = snap.relation_named("public", "orders")
     assert orders is not None and orders.column_named("id") is not None

@@ -53,33 +53,37 @@ def is_exposed_schema(snapshot: Snapshot, config: AuditConfig, schema: str) -> b
 
 def role_closure(snapshot: Snapshot, role: str) -> frozenset[str]:
     """The role, PUBLIC and every role whose privileges it inherits."""
+    closures: dict[str, frozenset[str]] = snapshot._lookup("role_closures", dict)
+    closure = closures.get(role)
+    if closure is None:
+        closure = closures[role] = _closure(snapshot, role)
+    return closure
+
+
+def _closure(snapshot: Snapshot, role: str) -> frozenset[str]:
     if role == "PUBLIC":
         return frozenset({"PUBLIC"})
-
-    def build() -> frozenset[str]:
-        seen = {role, "PUBLIC"}
-        todo = [role]
-        while todo:
-            found = snapshot.role(todo.pop())
-            if found is None or not found.inherit:
-                continue
-            for parent in found.member_of:
-                if parent not in seen:
-                    seen.add(parent)
-                    todo.append(parent)
-        return frozenset(seen)
-
-    return snapshot._lookup(f"closure:{role}", build)  # type: ignore[no-any-return]
+    seen = {role, "PUBLIC"}
+    todo = [role]
+    while todo:
+        found = snapshot.role(todo.pop())
+        if found is None or not found.inherit:
+            continue
+        for parent in found.member_of:
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return frozenset(seen)
 
 
 def holds(snapshot: Snapshot, role: str, grants: Iterable[Grant], privilege: str, owner: str | None = None) -> bool:
     """Whether `role` effectively holds `privilege` given an object's grants (defaults already explicit)."""
-    if not isinstance(grants, tuple):
+    if type(grants) is not tuple:
         return _holds(snapshot, role, grants, privilege, owner)
-    # Keyed by the tuple's identity; the entry keeps the tuple alive, so its id cannot be reused.
+    # Keyed by the tuple's identity (collection shares equal grant tuples); the entry keeps the tuple alive,
+    # so its id cannot be reused.
     cache: dict[tuple[str, int, str, str | None], tuple[tuple[Grant, ...], bool]] = snapshot._lookup("holds", dict)
-    key = (role, id(grants), privilege, owner)
-    entry = cache.get(key)
+    entry = cache.get(key := (role, id(grants), privilege, owner))
     if entry is None or entry[0] is not grants:
         entry = cache[key] = (grants, _holds(snapshot, role, grants, privilege, owner))
     return entry[1]

@@ -369,7 +369,7 @@ def _rls_subjects(snapshot: Snapshot, config: AuditConfig, rel: Relation) -> lis
         if not schema_usable(snapshot, role, rel.schema):
             continue
         held = relation_privileges(snapshot, role, rel) or any(
-            holds(snapshot, role, col.grants, p) for col in rel.columns for p in _COLUMN_PRIVILEGES
+            holds(snapshot, role, col.grants, p) for col in rel.columns if col.grants for p in _COLUMN_PRIVILEGES
         )
         if held:
             subjects.append(role)

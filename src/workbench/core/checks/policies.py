@@ -11,6 +11,7 @@ are skipped. The table-level checks (``rls_command_gap``, ``rls_not_forced``) lo
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -91,6 +92,7 @@ def parsed_policy(snapshot: Snapshot, pol: Policy) -> ParsedPolicy:
                 table=(pol.schema, pol.table),
                 columns=columns,
                 relation=relation,
+                shared=snapshot._lookup("policy_expr_shared", dict),
             )
 
         try:
@@ -208,7 +210,8 @@ def _identifier(kind: str, text: str) -> str:
     return text[1:-1].replace('""', '"') if kind == "quoted" else text.lower()
 
 
-def _text_calls(text: str) -> list[_TextCall]:
+@functools.lru_cache(maxsize=1024)  # policies repeat the same expressions table after table
+def _text_calls(text: str) -> tuple[_TextCall, ...]:
     """Function calls printed in a deparsed expression, with their span and sub-select depth."""
     tokens = [(m.lastgroup or "", m.group(), m.start(), m.end()) for m in _SQL_TOKEN.finditer(text)]
     tokens = [t for t in tokens if t[0] != "space"]
@@ -238,7 +241,7 @@ def _text_calls(text: str) -> list[_TextCall]:
                 _, name, call_start, depth = pending.pop()
                 calls.append(_TextCall(name, call_start, tokens[i][3], depth))
         i += 1
-    return sorted(calls, key=lambda c: c.start)
+    return tuple(sorted(calls, key=lambda c: c.start))
 
 
 def wrap_calls(text: str, names: Iterable[str]) -> str | None:

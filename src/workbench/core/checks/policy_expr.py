@@ -206,7 +206,11 @@ def parse_shared(text: str, cache: dict[str, Any]) -> Any:
 
 def parsed_tree(snapshot: Snapshot, text: str) -> Any:
     """`text` parsed once per snapshot, whichever check asks first."""
-    return parse_shared(text, snapshot._lookup("parsed_trees", dict))
+    exact: dict[str, Any] = snapshot._lookup("parsed_tree_texts", dict)  # skips the location strip on repeats
+    found = exact.get(text)
+    if found is None:
+        found = exact[text] = parse_shared(text, snapshot._lookup("parsed_trees", dict))
+    return found
 
 
 def parse_node_tree(text: str) -> Any:
@@ -583,8 +587,12 @@ class PolicyExpression:
         table: tuple[str, str] = ("", ""),
         columns: Mapping[int, str] | None = None,
         relation: RelationLookup | None = None,
+        shared: dict[int, tuple[Any, list[_Entry] | None, list[Call] | None]] | None = None,
     ) -> None:
         self.root: Any = parse_node_tree(tree) if isinstance(tree, str) else tree
+        # Expressions built over one shared parsed tree (and the same name lookups) may pass one `shared` dict:
+        # the walk and the calls, which depend on nothing else, are then computed once for all of them.
+        self._shared = shared
         self._function_name = function_name
         self._operator_name = operator_name
         self._table = table
@@ -592,6 +600,7 @@ class PolicyExpression:
         self._relation = relation
         self._entries_cache: list[_Entry] | None = None
         self._calls_cache: list[Call] | None = None
+        self._columns_cache: frozenset[tuple[str, str, str]] | None = None
 
     # -- lookups -----------------------------------------------------------------------------------
 
@@ -609,6 +618,10 @@ class PolicyExpression:
 
     def _entries(self) -> list[_Entry]:
         """Every node with its enclosing queries; join alias lists are skipped (resolved on demand)."""
+        if self._entries_cache is None and self._shared is not None:
+            root, self._entries_cache, self._calls_cache = self._shared.get(id(self.root), (None, None, None))
+            if root is not self.root:  # not computed yet (or another tree reused the id)
+                self._entries_cache = self._calls_cache = None
         if self._entries_cache is None:
             entries: list[_Entry] = []
             stack: list[tuple[Any, tuple[Node, ...]]] = [(self.root, ())]
@@ -625,6 +638,7 @@ class PolicyExpression:
                 elif isinstance(value, list | tuple):
                     stack.extend((child, queries) for child in reversed(value))
             self._entries_cache = entries
+            self._share()
         return self._entries_cache
 
     def nodes(self) -> Iterator[Node]:
@@ -635,9 +649,10 @@ class PolicyExpression:
 
     def function_calls(self) -> list[Call]:
         """Every function call in tree order, including SQL value functions such as ``current_user``."""
+        entries = self._entries()  # also picks up shared calls
         if self._calls_cache is None:
             calls: list[Call] = []
-            for entry in self._entries():
+            for entry in entries:
                 node = entry.node
                 depth = len(entry.queries)
                 if node.type in _CALL_NODES:
@@ -650,7 +665,12 @@ class PolicyExpression:
                     name = f"pg_catalog.{keyword}" if keyword else None
                     calls.append(Call(name, None, node.type, depth))
             self._calls_cache = calls
+            self._share()
         return list(self._calls_cache)
+
+    def _share(self) -> None:
+        if self._shared is not None:
+            self._shared[id(self.root)] = (self.root, self._entries_cache, self._calls_cache)
 
     def unwrapped_calls(self, names: Iterable[str]) -> list[str]:
         """Names of calls to ``names`` that are not inside a sub-select, in tree order.
@@ -766,11 +786,13 @@ class PolicyExpression:
         Columns of relations the ``relation`` lookup does not know are left out; sub-query and CTE outputs
         are not reported themselves (the base columns inside them are).
         """
-        found: set[tuple[str, str, str]] = set()
-        for entry in self._entries():
-            if entry.node.type == "VAR":
-                self._resolve_var(entry.node, entry.queries, found, 0)
-        return found
+        if self._columns_cache is None:
+            found: set[tuple[str, str, str]] = set()
+            for entry in self._entries():
+                if entry.node.type == "VAR":
+                    self._resolve_var(entry.node, entry.queries, found, 0)
+            self._columns_cache = frozenset(found)
+        return set(self._columns_cache)
 
     def _resolve_var(self, var: Node, queries: tuple[Node, ...], found: set[tuple[str, str, str]], guard: int) -> None:
         varno, attno = var.get_int("varno"), var.get_int("varattno")

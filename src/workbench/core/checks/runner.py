@@ -14,6 +14,7 @@ from typing import Any, cast
 from workbench.core.checks.config import AuditConfig
 from workbench.core.checks.registry import Check, CheckSkipped, all_checks
 from workbench.core.connections.session import AuditSession, Cancelled
+from workbench.core.gcpause import gc_paused
 from workbench.core.model import Finding, Snapshot
 from workbench.core.snapshot import collect_snapshot
 
@@ -47,6 +48,7 @@ def select_checks(config: AuditConfig) -> tuple[Check, ...]:
     return tuple(c for c in checks if c.spec.id not in config.disabled_checks)
 
 
+@gc_paused()
 def run_checks(
     snapshot: Snapshot,
     config: AuditConfig | None = None,
@@ -172,6 +174,7 @@ def _missing_probe(snapshot: Snapshot, chk: Check) -> str | None:
     return None
 
 
+@gc_paused()
 def audit(
     session: AuditSession,
     config: AuditConfig | None = None,

@@ -207,6 +207,9 @@ def open_session(
             cur.execute(f"SET statement_timeout = {int(options.statement_timeout_ms)}")
             cur.execute(f"SET lock_timeout = {int(options.lock_timeout_ms)}")
             cur.execute("SET search_path = ''")
+            # Catalog queries gain nothing from JIT; on large catalogs their cost estimates cross
+            # jit_above_cost and compiling alone takes longer than the query.
+            cur.execute("SET jit = off")
         conn.commit()
     except psycopg.Error as exc:
         conn.close()

@@ -74,9 +74,32 @@ def snapshot_from_dict(document: dict[str, Any]) -> Snapshot:
     return result
 
 
+def dumps_sliced(value: Any, slice_size: int = 200) -> str:
+    """`json.dumps(value, ensure_ascii=False, default=str)`, encoded a slice of each long list at a time.
+
+    The C encoder holds the GIL for a whole call: one call over a large catalog would freeze the GUI thread
+    for a third of a second while a worker thread stores a snapshot. The text is identical.
+    """
+    if isinstance(value, dict):
+        items = (f"{json.dumps(str(k), ensure_ascii=False)}: {dumps_sliced(v, slice_size)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list | tuple) and len(value) > slice_size:
+        slices = (
+            json.dumps(value[i : i + slice_size], ensure_ascii=False, default=str)[1:-1]
+            for i in range(0, len(value), slice_size)
+        )
+        return "[" + ", ".join(slices) + "]"
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def snapshot_json(snapshot: Snapshot) -> str:
+    """The snapshot document as JSON text (see `snapshot_to_dict`)."""
+    return dumps_sliced(snapshot_to_dict(snapshot))
+
+
 def save_snapshot(snapshot: Snapshot, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(snapshot_to_dict(snapshot), ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(snapshot_json(snapshot), encoding="utf-8")
     tmp.replace(path)
 
 

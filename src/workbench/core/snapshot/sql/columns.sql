@@ -1,7 +1,9 @@
 SELECT a.attrelid AS relid, a.attnum, a.attname AS name,
        pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
        t.typname AS type_name, a.attnotnull AS not_null,
-       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS "default",
+       -- A plain default cannot reference columns: deparsing it without the table skips opening the relation
+       -- (building its cache entry costs more than the deparse); generated columns need the table's names.
+       pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END) AS "default",
        a.attidentity::text AS identity, a.attgenerated::text AS generated,
        CASE WHEN a.attcollation <> t.typcollation THEN co.collname END AS collation
 FROM pg_catalog.pg_attribute a
