@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workbench.core.environment import DoctorReport, diagnose
+if TYPE_CHECKING:
+    from workbench.core.environment import DoctorReport
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 WIDTH = 100
@@ -60,6 +61,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         from workbench.ui.qt_probe import run_qt_probe
 
         return run_qt_probe()
+    from workbench.core.environment import diagnose  # heavy (the review store, SQLAlchemy): only for doctor
+
     report = diagnose(qt_probe_command())
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")

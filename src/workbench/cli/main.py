@@ -7,26 +7,19 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from workbench import __version__
 from workbench.cli import doctor_cmd, migrations_cmd, report_cmd, review_cmd
 from workbench.core.checks import AuditConfig, AuditResult, all_checks, audit, run_checks
 from workbench.core.checks.config_file import ConfigError, load_config
-from workbench.core.compare import diff_findings, diff_snapshots, security_sync_script
 from workbench.core.connections import Cancelled, ConnectionFailed, SessionOptions, open_session
 from workbench.core.connections.session import describe_target
 from workbench.core.logs import configure_logging
 from workbench.core.model import Level, Snapshot
 from workbench.core.report.audit_json import audit_to_dict
 from workbench.core.report.audit_markdown import render_markdown, render_text
-from workbench.core.report.compare_render import (
-    Comparison,
-    comparison_to_dict,
-    render_comparison_markdown,
-    render_comparison_text,
-)
+from workbench.core.report.json_text import dumps_lines
 from workbench.core.snapshot import SnapshotFormatError, collect_snapshot, load_snapshot, save_snapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -113,7 +106,7 @@ def _output_options(p: argparse.ArgumentParser) -> None:
 
 def _emit(result: AuditResult, fmt: str, output: Path | None) -> None:
     if fmt == "json":
-        text = json.dumps(audit_to_dict(result), indent=2, ensure_ascii=False, default=str) + "\n"
+        text = dumps_lines(audit_to_dict(result)) + "\n"
     elif fmt == "md":
         text = render_markdown(result) + "\n"
     else:
@@ -233,6 +226,16 @@ def _snapshot_from(source: str) -> tuple[Snapshot, str]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from workbench.core.compare import diff_findings, diff_snapshots, security_sync_script
+    from workbench.core.report.compare_render import (
+        Comparison,
+        comparison_to_dict,
+        render_comparison_markdown,
+        render_comparison_text,
+    )
+
     config = load_config(args.config) if args.config else AuditConfig()
     with ThreadPoolExecutor(max_workers=2) as pool:  # collect both sides at once
         side_a, side_b = pool.submit(_snapshot_from, args.a), pool.submit(_snapshot_from, args.b)

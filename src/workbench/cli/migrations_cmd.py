@@ -7,18 +7,13 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workbench.core.checks.config import AuditConfig
-from workbench.core.checks.config_file import load_config
-from workbench.core.migrations import MigrationConfig, MigrationReview, MigrationsError, review_migrations
-from workbench.core.migrations.replay import SCAFFOLDS
 from workbench.core.model import Level
-from workbench.core.report.migrations_render import (
-    migrations_to_dict,
-    render_migrations_markdown,
-    render_migrations_text,
-)
+from workbench.core.scaffolds import SCAFFOLDS
+
+if TYPE_CHECKING:  # the migrations review (replay, embedded server) is imported by the command itself
+    from workbench.core.migrations import MigrationReview
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -65,6 +60,12 @@ def _progress(fraction: float, message: str) -> None:
 
 
 def render(review: MigrationReview, fmt: str) -> str:
+    from workbench.core.report.migrations_render import (
+        migrations_to_dict,
+        render_migrations_markdown,
+        render_migrations_text,
+    )
+
     if fmt == "json":
         return json.dumps(migrations_to_dict(review), indent=2, ensure_ascii=False, default=str) + "\n"
     if fmt == "md":
@@ -78,6 +79,10 @@ def exit_status(review: MigrationReview, fail_on: str) -> int:
 
 
 def cmd_migrations(args: argparse.Namespace) -> int:
+    from workbench.core.checks.config import AuditConfig
+    from workbench.core.checks.config_file import load_config
+    from workbench.core.migrations import MigrationConfig, MigrationsError, review_migrations
+
     audit_config = load_config(args.config) if args.config else AuditConfig()
     config = MigrationConfig(
         idempotent={"auto": None, "yes": True, "no": False}[args.idempotent],

@@ -9,17 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from workbench.core.checks.runner import AuditResult
-from workbench.core.connections.session import describe_target
-from workbench.core.report.build import build_audit_report, review_report, sarif_baseline
-from workbench.core.report.model import ReportModel
-from workbench.core.report.report_json import render_json
-from workbench.core.report.report_markdown import render_report_markdown
-from workbench.core.report.sarif import render_sarif
-from workbench.core.report.verify import Verification, verify_report_bytes
-from workbench.core.review import ReviewNotFound, ReviewStore, ReviewStoreError, default_store_path
+if TYPE_CHECKING:  # the report builders and the review store (SQLAlchemy) are imported by the commands that use them
+    from workbench.core.checks.runner import AuditResult
+    from workbench.core.report.model import ReportModel
+    from workbench.core.report.verify import Verification
 
 REPORT_FORMATS = ("md", "pdf", "json", "sarif")
 AUDIT_REPORT_FORMATS = ("pdf", "sarif")  # the audit's own text, json and md stay as they are
@@ -79,10 +74,16 @@ def write_report(
 ) -> None:
     """Render `model` in `fmt` to `output` (standard output for the text formats when None)."""
     if fmt == "md":
+        from workbench.core.report.report_markdown import render_report_markdown
+
         _write_text(render_report_markdown(model), output)
     elif fmt == "json":
+        from workbench.core.report.report_json import render_json
+
         _write_text(render_json(model), output)
     elif fmt == "sarif":
+        from workbench.core.report.sarif import render_sarif
+
         _write_text(render_sarif(model, baseline=baseline), output)
     elif fmt == "pdf":
         if output is None:
@@ -108,6 +109,9 @@ def write_report(
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from workbench.core.report.build import review_report, sarif_baseline
+    from workbench.core.review import ReviewStore, ReviewStoreError
+
     try:
         store = ReviewStore()
     except ReviewStoreError as exc:
@@ -125,11 +129,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def emit_audit_report(result: AuditResult, args: argparse.Namespace) -> None:
     """`workbench audit … --format pdf|sarif`: the report of this audit, or of the review it was stored in."""
+    from workbench.core.report.build import build_audit_report, review_report, sarif_baseline
+
     if args.format == "pdf" and args.output is None:
         _fail("A PDF report needs a file: add -o FILE.")
     source = args.dsn or str(args.snapshot)
     if args.review:
         from workbench.cli.review_cmd import record_reviewed_audit
+        from workbench.core.review import ReviewStore, ReviewStoreError
 
         record_reviewed_audit(args.review, result, source)
         try:
@@ -139,6 +146,8 @@ def emit_audit_report(result: AuditResult, args: argparse.Namespace) -> None:
         except ReviewStoreError as exc:
             _fail(str(exc))
     else:
+        from workbench.core.connections.session import describe_target
+
         target = f"snapshot {Path(source).name}" if args.snapshot else describe_target(source)
         model = build_audit_report(result, target=target)
         baseline = None
@@ -147,6 +156,8 @@ def emit_audit_report(result: AuditResult, args: argparse.Namespace) -> None:
 
 def _store_line(v: Verification) -> str | None:
     """What the local review store says about the sign-off the report claims (None when it cannot tell)."""
+    from workbench.core.review import ReviewNotFound, ReviewStore, ReviewStoreError, default_store_path
+
     path = default_store_path()
     if not (v.signed and v.review and path.exists()):
         return None
@@ -170,6 +181,8 @@ def cmd_verify_report(args: argparse.Namespace) -> int:
         data = args.file.read_bytes()
     except OSError as exc:
         _fail(f"Cannot read {args.file}: {exc.strerror or exc}")
+    from workbench.core.report.verify import verify_report_bytes
+
     v = verify_report_bytes(data)
     print(f"{args.file}: {v.message()}")
     if v.report_sha256:

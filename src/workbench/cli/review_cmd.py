@@ -10,21 +10,14 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from workbench.core.checks.runner import AuditResult
-from workbench.core.connections.session import describe_target
-from workbench.core.model import Finding
-from workbench.core.report.audit_json import audit_to_dict, sort_findings
-from workbench.core.report.audit_markdown import render_markdown, render_text
-from workbench.core.review import (
-    DecisionStatus,
-    ReviewState,
-    ReviewStore,
-    ReviewStoreError,
-    RunComparison,
-    fixed_label,
-)
+from workbench.core.review.status import DecisionStatus
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) and the renderers are imported by the functions that use them
+    from workbench.core.checks.runner import AuditResult
+    from workbench.core.model import Finding
+    from workbench.core.review import ReviewState, ReviewStore, RunComparison
 
 EXIT_OK = 0
 
@@ -71,6 +64,8 @@ def add_parser(sub: Any) -> None:
 
 
 def _open_store() -> ReviewStore:
+    from workbench.core.review import ReviewStore, ReviewStoreError
+
     try:
         return ReviewStore()
     except ReviewStoreError as exc:
@@ -78,6 +73,8 @@ def _open_store() -> ReviewStore:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    from workbench.core.review import ReviewStoreError
+
     store = _open_store()
     try:
         action = {"list": _list, "show": _show, "decide": _decide, "signoff": _signoff}[args.review_command]
@@ -155,6 +152,9 @@ def _profile_line(profile: dict[str, Any]) -> str:
 
 
 def render_state_text(state: ReviewState) -> str:
+    from workbench.core.report.audit_json import sort_findings
+    from workbench.core.review import fixed_label
+
     r = state.review
     out = [
         f"Review: {_one_line(r.name)}",
@@ -214,6 +214,9 @@ def _cell(text: object) -> str:
 
 
 def render_state_markdown(state: ReviewState) -> str:
+    from workbench.core.report.audit_json import sort_findings
+    from workbench.core.review import fixed_label
+
     r = state.review
     out = [
         f"# Review {_cell(r.name)}",
@@ -342,6 +345,9 @@ def _comparison_json(name: str, comparison: RunComparison, created: bool) -> dic
 
 def record_reviewed_audit(name: str, result: AuditResult, source: str) -> tuple[RunComparison, bool]:
     """Store `result` as a run of review `name` (created when missing); the comparison and whether it was new."""
+    from workbench.core.connections.session import describe_target
+    from workbench.core.review import ReviewStoreError
+
     store = _open_store()
     try:
         created = not any(r.name == name.strip() for r in store.reviews())
@@ -356,6 +362,9 @@ def record_reviewed_audit(name: str, result: AuditResult, source: str) -> tuple[
 
 def emit_reviewed_audit(name: str, result: AuditResult, fmt: str, output: Path | None, source: str) -> None:
     """Store `result` as a run of review `name` (created when missing), then print the audit and fixed/new/open."""
+    from workbench.core.report.audit_json import audit_to_dict
+    from workbench.core.report.audit_markdown import render_markdown, render_text
+
     comparison, created = record_reviewed_audit(name, result, source)
     if fmt == "json":
         document = audit_to_dict(result) | {"review": _comparison_json(name.strip(), comparison, created)}

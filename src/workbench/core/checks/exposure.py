@@ -36,10 +36,16 @@ def api_roles(snapshot: Snapshot, config: AuditConfig) -> tuple[str, ...]:
 
 
 def is_system_schema(snapshot: Snapshot, schema: str) -> bool:
-    if schema in SYSTEM_SCHEMAS or schema.startswith(("pg_", "pgsodium")):
-        return True
-    found = snapshot.schema(schema)
-    return found is not None and found.extension is not None
+    known: dict[str, bool] = snapshot._lookup("system_schemas", dict)  # asked once per object by many checks
+    system = known.get(schema)
+    if system is None:
+        found = snapshot.schema(schema)
+        system = known[schema] = (
+            schema in SYSTEM_SCHEMAS
+            or schema.startswith(("pg_", "pgsodium"))
+            or (found is not None and found.extension is not None)
+        )
+    return system
 
 
 def is_user_object(snapshot: Snapshot, schema: str, extension: str | None) -> bool:

@@ -45,6 +45,8 @@ from workbench.core.migrations.forms import Operation, StatementInfo
 from workbench.core.migrations.registry import MIGRATION_RULES, MigrationConfig, file_ref
 from workbench.core.migrations.rules import REPLAY_FAILED
 from workbench.core.model import Finding, Level
+from workbench.core.scaffolds import SCAFFOLDS as SCAFFOLDS  # re-exported: replay.SCAFFOLDS keeps working
+from workbench.core.scaffolds import scaffold_sql
 from workbench.core.snapshot import collect_snapshot
 
 __all__ = [
@@ -58,7 +60,6 @@ __all__ = [
 Progress = Callable[[float, str], None]
 
 SCAFFOLD_LABEL = "(scaffold)"
-SCAFFOLDS = ("supabase",)
 
 # Checks that judge traffic, statistics, sizes or the server itself: meaningless on a freshly replayed schema.
 REPLAY_SKIPPED_CHECKS = (
@@ -578,15 +579,6 @@ class _History:
 
 
 # -- the replay -----------------------------------------------------------------------------------------------
-
-
-def scaffold_sql(name: str) -> str:
-    """The SQL of a scaffold shipped with the workbench (``supabase``)."""
-    from importlib import resources
-
-    if name not in SCAFFOLDS:
-        raise ValueError(f"unknown scaffold {name!r}; known: {', '.join(SCAFFOLDS)}")
-    return resources.files("workbench").joinpath("resources", "scaffold", f"{name}.sql").read_text(encoding="utf-8")
 
 
 def replay_migrations(

@@ -22,7 +22,6 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -56,7 +55,13 @@ from workbench.core.review.models import (
     SchemaVersionRow,
     SignOffRow,
 )
-from workbench.core.snapshot.document import SnapshotFormatError, snapshot_from_dict, snapshot_to_dict
+from workbench.core.review.status import DecisionStatus as DecisionStatus  # re-exported from here too
+from workbench.core.snapshot.document import (
+    SnapshotFormatError,
+    dumps_sliced,
+    snapshot_from_dict,
+    snapshot_json,
+)
 
 APP_NAME = "pg-review-workbench"
 DATA_DIR_ENV = "WORKBENCH_DATA_DIR"
@@ -75,18 +80,6 @@ class ReviewStoreError(Exception):
 
 class ReviewNotFound(ReviewStoreError):
     pass
-
-
-class DecisionStatus(StrEnum):
-    OPEN = "open"
-    FIXED = "fixed"
-    ACCEPTED_RISK = "accepted_risk"
-    DEFERRED = "deferred"
-    FALSE_POSITIVE = "false_positive"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
 
 
 def data_dir() -> Path:
@@ -629,7 +622,7 @@ class ReviewStore:
                 select(AuditRunRow).where(AuditRunRow.review_id == review.id).order_by(AuditRunRow.id.desc()).limit(1)
             ).scalar_one_or_none()
             revision = self._bump(s, review.id)
-            document = json.dumps(snapshot_to_dict(snapshot), ensure_ascii=False, default=str)
+            document = snapshot_json(snapshot)
             run = AuditRunRow(
                 review_id=review.id,
                 started_at=result.started_at,
@@ -637,7 +630,7 @@ class ReviewStore:
                 database=snapshot.database,
                 server_version=snapshot.server_version,
                 snapshot_zlib=zlib.compress(document.encode("utf-8"), 6),
-                findings_json=json.dumps([finding_to_json(f) for f in result.findings], ensure_ascii=False),
+                findings_json=dumps_sliced([finding_to_json(f) for f in result.findings]),
                 checks_run_json=json.dumps(list(result.checks_run)),
                 checks_skipped_json=json.dumps(checks_skipped, ensure_ascii=False),
                 revision=revision,
