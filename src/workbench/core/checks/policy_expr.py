@@ -568,6 +568,18 @@ class _Entry:
     queries: tuple[Node, ...]  # enclosing QUERY nodes, outermost first
 
 
+class TreeFacts:
+    """What a parsed tree says on its own: its nodes with their enclosing queries, calls and column reads."""
+
+    __slots__ = ("calls", "entries", "root", "variables")
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.entries: list[_Entry] | None = None
+        self.variables: list[_Entry] = []
+        self.calls: list[Call] | None = None
+
+
 class PolicyExpression:
     """Analysis of one policy expression (``polqual`` or ``polwithcheck``).
 
@@ -587,19 +599,22 @@ class PolicyExpression:
         table: tuple[str, str] = ("", ""),
         columns: Mapping[int, str] | None = None,
         relation: RelationLookup | None = None,
-        shared: dict[int, tuple[Any, list[_Entry] | None, list[Call] | None]] | None = None,
+        shared: dict[int, TreeFacts] | None = None,
     ) -> None:
         self.root: Any = parse_node_tree(tree) if isinstance(tree, str) else tree
         # Expressions built over one shared parsed tree (and the same name lookups) may pass one `shared` dict:
-        # the walk and the calls, which depend on nothing else, are then computed once for all of them.
-        self._shared = shared
+        # what depends on the tree alone (its walk, calls and column references) is then computed once.
+        facts = shared.get(id(self.root)) if shared is not None else None
+        if facts is None or facts.root is not self.root:  # not seen yet (or another tree reused the id)
+            facts = TreeFacts(self.root)
+            if shared is not None:
+                shared[id(self.root)] = facts
+        self._facts = facts
         self._function_name = function_name
         self._operator_name = operator_name
         self._table = table
         self._columns: Mapping[int, str] = columns or {}
         self._relation = relation
-        self._entries_cache: list[_Entry] | None = None
-        self._calls_cache: list[Call] | None = None
         self._columns_cache: frozenset[tuple[str, str, str]] | None = None
 
     # -- lookups -----------------------------------------------------------------------------------
@@ -618,11 +633,8 @@ class PolicyExpression:
 
     def _entries(self) -> list[_Entry]:
         """Every node with its enclosing queries; join alias lists are skipped (resolved on demand)."""
-        if self._entries_cache is None and self._shared is not None:
-            root, self._entries_cache, self._calls_cache = self._shared.get(id(self.root), (None, None, None))
-            if root is not self.root:  # not computed yet (or another tree reused the id)
-                self._entries_cache = self._calls_cache = None
-        if self._entries_cache is None:
+        facts = self._facts
+        if facts.entries is None:
             entries: list[_Entry] = []
             stack: list[tuple[Any, tuple[Node, ...]]] = [(self.root, ())]
             while stack:
@@ -637,9 +649,9 @@ class PolicyExpression:
                     )
                 elif isinstance(value, list | tuple):
                     stack.extend((child, queries) for child in reversed(value))
-            self._entries_cache = entries
-            self._share()
-        return self._entries_cache
+            facts.entries = entries
+            facts.variables = [e for e in entries if e.node.type == "VAR"]
+        return facts.entries
 
     def nodes(self) -> Iterator[Node]:
         """Every node of the expression (same order as :func:`walk`, minus join alias lists)."""
@@ -649,10 +661,10 @@ class PolicyExpression:
 
     def function_calls(self) -> list[Call]:
         """Every function call in tree order, including SQL value functions such as ``current_user``."""
-        entries = self._entries()  # also picks up shared calls
-        if self._calls_cache is None:
+        facts = self._facts
+        if facts.calls is None:
             calls: list[Call] = []
-            for entry in entries:
+            for entry in self._entries():
                 node = entry.node
                 depth = len(entry.queries)
                 if node.type in _CALL_NODES:
@@ -664,13 +676,8 @@ class PolicyExpression:
                     keyword = SQL_VALUE_FUNCTIONS.get(op) if op is not None else None
                     name = f"pg_catalog.{keyword}" if keyword else None
                     calls.append(Call(name, None, node.type, depth))
-            self._calls_cache = calls
-            self._share()
-        return list(self._calls_cache)
-
-    def _share(self) -> None:
-        if self._shared is not None:
-            self._shared[id(self.root)] = (self.root, self._entries_cache, self._calls_cache)
+            facts.calls = calls
+        return list(facts.calls)
 
     def unwrapped_calls(self, names: Iterable[str]) -> list[str]:
         """Names of calls to ``names`` that are not inside a sub-select, in tree order.
@@ -788,9 +795,9 @@ class PolicyExpression:
         """
         if self._columns_cache is None:
             found: set[tuple[str, str, str]] = set()
-            for entry in self._entries():
-                if entry.node.type == "VAR":
-                    self._resolve_var(entry.node, entry.queries, found, 0)
+            self._entries()
+            for entry in self._facts.variables:
+                self._resolve_var(entry.node, entry.queries, found, 0)
             self._columns_cache = frozenset(found)
         return set(self._columns_cache)
 
