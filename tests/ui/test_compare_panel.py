@@ -1,6 +1,7 @@
 """The Compare tab against real embedded PostgreSQL: two databases (or a database and a saved snapshot) with
 planted differences, identical objects that must not be listed, side-by-side definitions, the findings diff with
-review decisions, the sync script (never applied), cancel, failures, and no worker left behind."""
+review decisions, the sync script in the remediation editor (dry run leaves B unchanged; apply only once confirmed;
+nothing to run on when B is a saved snapshot), cancel, failures, and no worker left behind."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import psycopg
 import pytest
 from psycopg import conninfo
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QTextEdit
+from PySide6.QtWidgets import QApplication, QMessageBox, QTextEdit
 from pytestqt.qtbot import QtBot
 
+from tests.ui.dialogs import on_next_dialog
 from tests.ui.memory_keyring import MemoryKeyring
 from workbench.core.checks import run_checks
 from workbench.core.compare import describe
@@ -28,9 +30,12 @@ from workbench.core.review import ReviewStore
 from workbench.core.snapshot import collect_snapshot, save_snapshot
 from workbench.core.snapshot.probes import PROBES, ProbeContext, probe
 from workbench.ui.compare.ddl import DdlIndex, align, natural_key
-from workbench.ui.compare.jobs import DsnSource, SnapshotFileSource
+from workbench.ui.compare.jobs import DsnSource, SchemaComparison, SnapshotFileSource
 from workbench.ui.compare.panel import ComparePanel
 from workbench.ui.connections.panel import ConnectionsPanel
+from workbench.ui.main_window import MainWindow
+from workbench.ui.remediation.confirm import ApplyConfirmDialog
+from workbench.ui.remediation.editor import ResultsColumn, ScriptEditor
 
 BASE = """
 do $$ begin
@@ -160,7 +165,6 @@ def test_two_connections_show_the_planted_differences_and_nothing_else(
     saved_profiles: tuple[ConnectionProfile, ConnectionProfile],
     two_dbs: tuple[str, str],
     screenshot_dir: Path,
-    tmp_path: Path,
 ) -> None:
     pa, pb = saved_profiles
     a_dsn, b_dsn = two_dbs
@@ -174,6 +178,13 @@ def test_two_connections_show_the_planted_differences_and_nothing_else(
         store.decide("production", only_b[0], "accepted_risk", reviewer="ann", note="reporting view, ok")
 
     assert panel.choose_profile("a", pa.id) and panel.choose_profile("b", pb.id)
+    opened: list[tuple[str, SchemaComparison]] = []
+
+    def opener(script: str, comparison: SchemaComparison) -> bool:
+        opened.append((script, comparison))
+        return True
+
+    panel.script_opener = opener
     seen: list[str] = []
     panel.a_progress.bar.valueChanged.connect(lambda _v: seen.append(panel.a_progress.label.text()))
     with qtbot.waitSignal(panel.sig_schema_ready, timeout=90_000):
@@ -255,16 +266,13 @@ def test_two_connections_show_the_planted_differences_and_nothing_else(
     panel.choose_reviews(None, None)
     qtbot.waitUntil(lambda: ("b", only_b[0], "") in panel.findings_view.shown(), timeout=10_000)
 
-    # The sync script opens read-only, saves as .sql, and was not applied to B.
+    # "Sync script…" hands the script and the comparison to the window's opener; nothing was applied to B.
     assert panel.sync_button.isEnabled()
-    dialog = panel.open_sync_script()
-    assert dialog is not None
-    script = dialog.text()
+    qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+    assert len(opened) == 1 and opened[0][1] is panel.schema
+    script = opened[0][0]
+    assert script == panel.schema.sync_script
     assert "ALTER VIEW" in script and "security_invoker" in script and "CREATE POLICY" in script
-    assert dialog.view.editor.isReadOnly()
-    saved = dialog.save_to(tmp_path / "sync")
-    assert saved == tmp_path / "sync.sql" and saved.read_text() == script
-    dialog.close()
     assert not view_has_invoker(b_dsn) and view_has_invoker(a_dsn)
 
     # The choices are remembered for the next time.
@@ -279,7 +287,7 @@ def test_identical_databases_list_nothing(
     run_compare(qtbot, panel, lambda: panel.compare(DsnSource(a, "one"), DsnSource(a, "same")))
     assert panel.shown_entries() == []
     assert not panel.tree_hint.isHidden() and "identical on both sides" in panel.tree_hint.text()
-    assert not panel.sync_button.isEnabled()
+    assert not panel.sync_button.isEnabled() and not panel.open_sync_script()
     assert "No difference in findings" in panel.findings_view.hint.text()
 
 
@@ -404,9 +412,6 @@ def test_the_main_window_has_a_compare_tab(
     tmp_path: Path,
     screenshot_dir: Path,
 ) -> None:
-    from PySide6.QtWidgets import QApplication
-
-    from workbench.ui.main_window import MainWindow
     from workbench.ui.theme import Theme, apply_theme
 
     apply_theme(QApplication.instance(), Theme.LIGHT)  # type: ignore[arg-type]
@@ -458,3 +463,182 @@ def test_a_connection_without_a_saved_password_asks_for_it(
     connections.prompt_password = give  # type: ignore[method-assign]
     run_compare(qtbot, panel, panel.compare_selected)
     assert len(asked) == 3 and panel.shown_entries() == []
+
+
+# -- the sync script in the remediation editor ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def window(qtbot: QtBot, memory_keyring: MemoryKeyring) -> MainWindow:
+    win = MainWindow(ProfileStore(), KeyringSecretStore())
+    qtbot.addWidget(win)
+    win.persist_state = False
+    win.resize(1500, 900)
+    win.show()
+    return win
+
+
+def open_sync_editor(qtbot: QtBot, window: MainWindow) -> ScriptEditor:
+    """Press "Sync script…" of the Compare tab: one script editor opens (nothing else happens)."""
+    assert window.compare.sync_button.isEnabled()
+    qtbot.mouseClick(window.compare.sync_button, Qt.MouseButton.LeftButton)
+    editors = window.findChildren(ScriptEditor)
+    assert len(editors) == 1
+    qtbot.waitExposed(editors[0])
+    return editors[0]
+
+
+def statuses(editor: ScriptEditor) -> list[tuple[str, str]]:
+    """(result, message) of each row of the editor's statement results."""
+    table = editor.results
+    return [
+        (table.item(r, ResultsColumn.STATUS).text(), table.item(r, ResultsColumn.MESSAGE).text())  # type: ignore[union-attr]
+        for r in range(table.rowCount())
+    ]
+
+
+def test_the_sync_script_opens_in_the_editor_for_b_dry_runs_there_and_applies_only_once_confirmed(
+    qtbot: QtBot, window: MainWindow, pg_server: EmbeddedServer, two_dbs: tuple[str, str], tmp_path: Path
+) -> None:
+    a_dsn, b_dsn = two_dbs
+    password = pg_server.superuser_password
+    pa = window.connections.create_profile(profile(pg_server, a_dsn, "staging", Environment.STAGING), password)
+    pb = window.connections.create_profile(profile(pg_server, b_dsn, "production", Environment.PRODUCTION), password)
+    compare = window.compare
+    window.tabs.setCurrentWidget(compare)
+    assert compare.choose_profile("a", pa.id) and compare.choose_profile("b", pb.id)
+    run_compare(qtbot, compare, compare.compare_selected)
+    assert compare.schema is not None and compare.schema.sync_script is not None
+    script = compare.schema.sync_script
+
+    # The editor shows the sync script, rollback section included, for B's connection; nothing ran.
+    editor = open_sync_editor(qtbot, window)
+    assert editor.windowTitle() == "Sync script — make B (production) match A (staging)"
+    assert editor.heading.text() == "Sync script: make B (production) match A (staging)"
+    assert editor.text() == script
+    assert "ALTER VIEW" in script and "CREATE POLICY" in script
+    assert "-- Rollback: restores production as it was in its snapshot" in script
+    assert editor.profile == pb and "production" in editor.target_label.text()
+    assert editor.env_chip.text() == "PRODUCTION" and editor.blocked_label.isHidden()
+    assert editor.dry_run_button.isEnabled() and editor.apply_button.isEnabled()
+    # Not built from findings: no Regenerate, no Verification tab (an apply is checked by comparing again).
+    assert editor.regenerate_button.isHidden() and not editor.regenerate_button.isEnabled()
+    assert not editor.bottom.isTabVisible(1)
+    assert not view_has_invoker(b_dsn)
+
+    # Editable, and saved as shown under the suggested name sync-<B's database>-<date>.sql.
+    collected = compare.schema.b.snapshot.collected_at[:10]
+    assert editor.suggested_file_name() == f"sync-{dbname(b_dsn)}-{collected}.sql"
+    assert not editor.editor.isReadOnly()
+    edited = script.replace("COMMIT;\n", "-- reviewed\nCOMMIT;\n", 1)
+    editor.editor.setPlainText(edited)
+    with qtbot.waitSignal(editor.sig_saved, timeout=10_000) as saved:
+        editor.save_to(tmp_path / editor.suggested_file_name())
+    assert Path(saved.args[0]).read_text(encoding="utf-8") == edited
+
+    # Dry run on B (production: asked first): each statement reported, everything rolled back.
+    asked = on_next_dialog(lambda box: box.button(QMessageBox.StandardButton.Yes).click())
+    with qtbot.waitSignal(editor.sig_dry_run_finished, timeout=60_000) as dry:
+        qtbot.mouseClick(editor.dry_run_button, Qt.MouseButton.LeftButton)
+    assert asked == ["QMessageBox"]
+    result = dry.args[0]
+    assert result.database == dbname(b_dsn) and result.ok
+    rows = statuses(editor)
+    assert len(rows) == len(result.outcomes) and {status for status, _m in rows} == {"ok", "skipped"}
+    ran = [message for status, message in rows if status == "ok"]
+    assert any(m.startswith('ALTER VIEW "app"."order_totals" SET') for m in ran)
+    assert any(m.startswith('CREATE POLICY "own_orders"') for m in ran)
+    assert "nothing was changed" in editor.results_summary.text() and editor.message.kind == "success"
+    # B is unchanged: compared again, the same differences are there.
+    assert not view_has_invoker(b_dsn)
+    run_compare(qtbot, compare, compare.compare_selected)
+    assert set(compare.shown_entries()) == PLANTED
+    again = compare.schema.sync_script or ""
+    assert again[again.index("\nBEGIN;") :] == script[script.index("\nBEGIN;") :]  # the header has the times
+
+    # Apply asks for an explicit confirmation naming B; production wants the database name typed. Cancel: nothing.
+    seen: dict[str, Any] = {}
+
+    def cancel(dialog: ApplyConfirmDialog) -> None:
+        assert isinstance(dialog, ApplyConfirmDialog)
+        seen.update(
+            title=dialog.windowTitle(),
+            database=dialog.database,
+            typed=dialog.typed.isVisible(),
+            enabled=dialog.apply_button.isEnabled(),
+        )
+        dialog.cancel_button.click()
+
+    log = on_next_dialog(cancel)
+    qtbot.mouseClick(editor.apply_button, Qt.MouseButton.LeftButton)
+    assert log == ["ApplyConfirmDialog"]
+    assert seen == {"title": "Apply the sync script", "database": dbname(b_dsn), "typed": True, "enabled": False}
+    assert editor.message.text() == "<span>Nothing was applied.</span>" and editor.apply_result is None
+    assert not view_has_invoker(b_dsn)
+
+    # Confirmed with the typed name: applied to B, which now matches A's security settings.
+    def confirm(dialog: ApplyConfirmDialog) -> None:
+        qtbot.keyClicks(dialog.typed, dbname(b_dsn))
+        dialog.apply_button.click()
+
+    on_next_dialog(confirm)
+    with qtbot.waitSignal(editor.sig_apply_finished, timeout=60_000) as applied:
+        assert editor.start_apply()
+    assert applied.args[0].ok and applied.args[0].database == dbname(b_dsn)
+    assert "Compare A and B again" in editor.message.text()
+    assert view_has_invoker(b_dsn)
+    run_compare(qtbot, compare, compare.compare_selected)
+    assert compare.shown_entries() == [("index", "app.orders_account_idx", "a")]  # not a security setting
+    assert compare.schema.sync_script is None and not compare.sync_button.isEnabled()
+    editor.close()
+
+
+def test_with_b_a_saved_snapshot_the_sync_script_can_be_saved_but_not_run(
+    qtbot: QtBot, window: MainWindow, pg_server: EmbeddedServer, two_dbs: tuple[str, str], tmp_path: Path
+) -> None:
+    a_dsn, b_dsn = two_dbs
+    pa = window.connections.create_profile(
+        profile(pg_server, a_dsn, "staging", Environment.STAGING), pg_server.superuser_password
+    )
+    b_file = tmp_path / "production.json"
+    save_snapshot(snapshot_of(b_dsn), b_file)
+    compare = window.compare
+    compare.add_snapshot_file(b_file, "b")
+    assert compare.choose_profile("a", pa.id)
+    run_compare(qtbot, compare, compare.compare_selected)
+
+    editor = open_sync_editor(qtbot, window)
+    assert editor.windowTitle() == "Sync script — make B (production.json) match A (staging)"
+    assert editor.text() == compare.schema.sync_script and "-- Rollback:" in editor.text()  # type: ignore[union-attr]
+    assert editor.profile is None
+    # Dry run and Apply are disabled, and the window says why (the buttons' tooltips too).
+    assert not editor.dry_run_button.isEnabled() and not editor.apply_button.isEnabled()
+    reason = editor.blocked_label.text()
+    assert editor.blocked_label.isVisible()
+    assert reason.startswith("Dry run and Apply are not available: B (production.json) is a saved snapshot")
+    assert editor.dry_run_button.toolTip() == reason and editor.apply_button.toolTip() == reason
+    assert editor.target_label.text() == "No connection to run it on" and editor.env_chip.isHidden()
+    assert editor.regenerate_button.isHidden()
+    # Edits do not enable them; the shortcut path refuses too, saying why, without asking anything.
+    editor.editor.insertPlainText("-- reviewed\n")
+    assert not editor.dry_run_button.isEnabled() and not editor.apply_button.isEnabled()
+    assert not editor.start_dry_run() and "saved snapshot" in editor.message.text()
+    assert not editor.start_apply() and QApplication.activeModalWidget() is None
+    assert editor.dry_run_result is None and editor.apply_result is None
+    # Saving works: the name comes from B's database.
+    assert editor.suggested_file_name().startswith(f"sync-{dbname(b_dsn)}-")
+    with qtbot.waitSignal(editor.sig_saved, timeout=10_000) as saved:
+        editor.save_to(tmp_path / "sync")
+    assert saved.args == [str(tmp_path / "sync.sql")]
+    assert (tmp_path / "sync.sql").read_text(encoding="utf-8") == editor.text()
+    assert not view_has_invoker(b_dsn)
+
+    # A live B that is not a saved connection (no profile to connect with): not runnable either.
+    window.compare.compare(DsnSource(a_dsn, "staging"), DsnSource(b_dsn, "ad hoc"))
+    qtbot.waitUntil(lambda: not compare.is_running and compare.findings_result is not None, timeout=90_000)
+    editor.close()  # closed editors are deleted: they do not pile up hidden
+    qtbot.waitUntil(lambda: not window.findChildren(ScriptEditor), timeout=5_000)
+    other = open_sync_editor(qtbot, window)
+    assert other.profile is None and not other.dry_run_button.isEnabled()
+    assert other.blocked_label.text().startswith("Dry run and Apply are not available: B (ad hoc) is not a saved")
+    other.close()

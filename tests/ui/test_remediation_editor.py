@@ -14,10 +14,11 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import conninfo
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from tests.ui.dialogs import on_next_dialog
 from tests.ui.memory_keyring import MemoryKeyring
 from workbench.core.connections.profiles import ConnectionProfile, Environment, ProfileStore
 from workbench.core.connections.secrets import KeyringSecretStore
@@ -118,22 +119,6 @@ def watch_destroyed(widget: QWidget) -> list[bool]:
     gone: list[bool] = []
     widget.destroyed.connect(lambda: gone.append(True))
     return gone
-
-
-def on_next_dialog(handler: Callable[[Any], None]) -> list[str]:
-    """Call `handler(dialog)` on the next modal dialog, from a timer while its exec() runs; returns a log."""
-    log: list[str] = []
-
-    def poll() -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            QTimer.singleShot(20, poll)
-            return
-        log.append(type(dialog).__name__)
-        handler(dialog)
-
-    QTimer.singleShot(0, poll)
-    return log
 
 
 def test_dry_run_reports_the_failing_statement_changes_nothing_and_the_script_saves(

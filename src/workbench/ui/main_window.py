@@ -28,6 +28,7 @@ from workbench.core.connections.profiles import ConnectionProfile, Environment, 
 from workbench.core.connections.secrets import SecretStore
 from workbench.core.connections.session import describe_target
 from workbench.core.model import Finding, Level
+from workbench.ui.compare.jobs import SchemaComparison
 from workbench.ui.compare.panel import ComparePanel
 from workbench.ui.connections.panel import ConnectionsPanel
 from workbench.ui.findings.details import DetailsPane
@@ -36,7 +37,7 @@ from workbench.ui.message_bar import MessageBar
 from workbench.ui.migrations.panel import MigrationsPanel
 from workbench.ui.models.findings_model import StatusBadge
 from workbench.ui.overview.panel import OverviewPanel
-from workbench.ui.remediation.editor import ScriptEditor
+from workbench.ui.remediation.editor import ScriptEditor, SyncScript
 from workbench.ui.review.controller import review_name
 from workbench.ui.review.panel import ReviewPanel
 from workbench.ui.theme import ENVIRONMENT_COLOURS, LEVEL_LABELS, Theme, apply_theme, is_dark
@@ -282,6 +283,7 @@ class MainWindow(QMainWindow):
         self.sig_audit_finished.connect(lambda result: self.script_action.setEnabled(True))
         self.sig_audit_finished.connect(lambda result: r.record_audit(self._running_profile, result))
         r.set_profile(c.current_profile())
+        self.compare.script_opener = self.open_sync_editor
 
     # -- audit -----------------------------------------------------------------------------------------------
     @property
@@ -439,6 +441,19 @@ class MainWindow(QMainWindow):
         self.review.sig_run_recorded.connect(editor.on_run_recorded)
         editor.show()
         return editor
+
+    def open_sync_editor(self, script: str, comparison: SchemaComparison) -> bool:
+        """The Compare tab's sync script in the script editor, for B's connection (none when B is a snapshot file):
+        to review, edit, save and dry-run; it is applied only on an explicit, confirmed Apply."""
+        editor = ScriptEditor.for_sync_script(
+            SyncScript.from_comparison(script, comparison),
+            self.compare.profile_of(comparison.b),
+            connect=self.connections.connection_request,
+            settings=self.settings,
+            parent=self,
+        )
+        editor.show()
+        return True
 
     def _review_findings(self, findings: tuple[Finding, ...]) -> None:
         self.tabs.setCurrentWidget(self.review)

@@ -4,7 +4,8 @@ Choose side A and side B — each a saved connection or a saved snapshot file �
 collected at once on pool threads (each described for the diff as soon as it is read), then diffed; the tree of
 differences appears first, grouped by kind, and the findings of both sides follow once the checks have run.
 Selecting an object shows its two definitions side by side with the changed lines highlighted. "Sync script…"
-opens the script that makes B's security settings match A's, to read and save: nothing here writes to a database.
+hands the script that makes B's security settings match A's to `script_opener` (the window opens it in the
+remediation editor, for review): nothing here writes to a database.
 """
 
 from __future__ import annotations
@@ -61,7 +62,6 @@ from workbench.ui.compare.jobs import (
     Source,
     without_password,
 )
-from workbench.ui.compare.sync_dialog import SyncScriptDialog
 from workbench.ui.connections.panel import ConnectionsPanel
 from workbench.ui.theme import ENVIRONMENT_COLOURS, dot_icon, is_dark
 from workbench.ui.workers import Worker
@@ -245,8 +245,8 @@ class ComparePanel(QWidget):
         self.settings = settings
         self.store_path = store_path
         self.read_reviews = read_reviews
-        # Another window may open the script instead of the read-only dialog (e.g. a remediation editor that
-        # takes a ready-made script); it returns False to fall back to the dialog.
+        # Opens the sync script for review (the window: in the remediation editor); True when it did. Without
+        # one, "Sync script…" stays disabled.
         self.script_opener: Callable[[str, SchemaComparison], bool] | None = None
         self.schema: SchemaComparison | None = None
         self.findings_result: FindingsComparison | None = None
@@ -258,7 +258,6 @@ class ComparePanel(QWidget):
         self._cancelled = False
         self._entries: list[Entry] = []
         self._files: list[Path] = self._recent_files()
-        self.dialogs: list[SyncScriptDialog] = []
 
         # Sources and actions.
         self.a_picker, self.b_picker = SourcePicker("a"), SourcePicker("b")
@@ -607,8 +606,6 @@ class ComparePanel(QWidget):
     def shutdown(self) -> None:
         """Cancel what runs (the window then waits for the pool)."""
         self.cancel()
-        for dialog in self.dialogs:
-            dialog.close()
 
     def _failed(self, tagged: str) -> None:
         name, _, message = tagged.partition(":")
@@ -713,11 +710,12 @@ class ComparePanel(QWidget):
         self.tabs.setTabText(0, f"Objects ({len(entries)})")
         self.summary.setText(self._summary_text())
         script = comparison.sync_script
-        self.sync_button.setEnabled(script is not None)
+        self.sync_button.setEnabled(script is not None and self.script_opener is not None)
         self.sync_button.setToolTip(
-            "Open the script that makes B's security settings match A's (to read and save; never run from here)"
-            if script is not None
-            else "No security-relevant difference (RLS, policies, view options, function security, grants)"
+            "No security-relevant difference (RLS, policies, view options, function security, grants)"
+            if script is None
+            else "Open the script that makes B's security settings match A's in the script editor: review, edit, "
+            "save, dry-run; nothing is applied without your confirmation"
         )
         if not entries:
             self.ddl.clear("The two sides have the same objects with the same attributes.")
@@ -932,26 +930,20 @@ class ComparePanel(QWidget):
         self._start("decisions", DecisionsJob(self.store_path, a, b), None, self.findings_view.set_decisions)
 
     # -- sync script -------------------------------------------------------------------------------------------
-    def open_sync_script(self) -> SyncScriptDialog | None:
-        """Open the security sync script (B → A) to read and save; it is never run from here."""
+    def open_sync_script(self) -> bool:
+        """Hand the security sync script (B → A) to `script_opener` for review; True when it was opened."""
         c = self.schema
-        if c is None or c.sync_script is None:
+        if c is None or c.sync_script is None or self.script_opener is None:
+            return False
+        return self.script_opener(c.sync_script, c)
+
+    def profile_of(self, side: Side) -> ConnectionProfile | None:
+        """The saved connection a compared side was collected from; None for a snapshot file (or a connection
+        that is no longer saved)."""
+        source = side.source
+        if not isinstance(source, DsnSource) or source.profile_id is None:
             return None
-        if self.script_opener is not None and self.script_opener(c.sync_script, c):
-            return None
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in c.b.snapshot.database)
-        dialog = SyncScriptDialog(
-            c.sync_script,
-            a_label=c.a.label,
-            b_label=c.b.label,
-            suggested_name=f"sync-{safe}-{c.b.snapshot.collected_at[:10]}.sql",
-            settings=self.settings,
-            parent=self,
-        )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
-        dialog.show()
-        return dialog
+        return next((p for p in self.profiles() if p.id == source.profile_id), None)
 
     # -- misc --------------------------------------------------------------------------------------------------
     def _say(self, text: str) -> None:

@@ -38,11 +38,12 @@ class ApplyConfirmDialog(QDialog):
         outside_transaction: int,
         dry_run_note: str,
         confirmed_by: str = "",
+        title: str = "Apply the remediation script",
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self.setObjectName("apply_confirmation")
-        self.setWindowTitle("Apply the remediation script")
+        self.setWindowTitle(title)
         self.profile = profile
         self.database = database
         self.confirmed_by = confirmed_by

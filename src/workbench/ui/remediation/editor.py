@@ -5,12 +5,18 @@ audited. Dry run and apply go through `Worker`s; apply needs an explicit `ApplyC
 the typed database name). After an apply that changed something the editor asks the window to audit the same
 connection again (which also records the run in its review, marking the findings that disappeared as fixed) and
 shows fixed / new / still open against the audit the script was built from.
+
+`ScriptEditor.for_sync_script` opens a ready-made script instead: the Compare tab's sync script that makes B's
+security settings match A's. It targets B's connection (dry run and apply as above, with the same confirmation);
+when B is a saved snapshot there is nothing to run it on, so only reading, editing and saving remain. It cannot be
+regenerated from findings, and an apply is checked by comparing again rather than by a re-audit.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sized
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +46,7 @@ from workbench.core.checks.runner import AuditResult
 from workbench.core.connections.profiles import ConnectionProfile, Environment
 from workbench.core.connections.session import describe_target
 from workbench.core.migrations.sqltext import split_statements
-from workbench.core.model import Finding
+from workbench.core.model import Finding, Snapshot
 from workbench.core.remediation import (
     ApplyResult,
     Confirmation,
@@ -55,6 +61,7 @@ from workbench.core.remediation import (
     verify_fixes,
 )
 from workbench.core.review import RunComparison
+from workbench.ui.compare.jobs import SchemaComparison, SnapshotFileSource
 from workbench.ui.connections.panel import ConnectionRequest
 from workbench.ui.message_bar import MessageBar
 from workbench.ui.remediation.code_editor import CodeEditor
@@ -90,12 +97,33 @@ Connect = Callable[[ConnectionProfile], ConnectionRequest | None]
 Reaudit = Callable[[ConnectionProfile], bool]
 
 
+@dataclass(frozen=True, slots=True)
+class SyncScript:
+    """A ready-made script from the Compare tab that makes B's security settings match A's; it is for B only."""
+
+    text: str
+    a_label: str
+    b_label: str
+    snapshot: Snapshot  # B's snapshot, the state the script (and its rollback section) was built against
+    b_is_file: bool  # B is a saved snapshot: there is no connection to run the script on
+
+    @classmethod
+    def from_comparison(cls, text: str, comparison: SchemaComparison) -> SyncScript:
+        b = comparison.b
+        return cls(text, comparison.a.label, b.label, b.snapshot, isinstance(b.source, SnapshotFileSource))
+
+    @property
+    def title(self) -> str:
+        return f"make B ({self.b_label}) match A ({self.a_label})"
+
+
 class ResultsColumn:
     INDEX, LINE, STATUS, MESSAGE = range(4)
 
 
 class ScriptEditor(QDialog):
-    """A non-modal window with one script for `findings` of the audit of `profile`."""
+    """A non-modal window with one script for `findings` of the audit of `profile` (or a ready-made `sync` script
+    for the connection `profile`, None when there is none to run it on: see `for_sync_script`)."""
 
     sig_dry_run_finished = Signal(object)  # DryRunResult
     sig_apply_finished = Signal(object)  # ApplyResult
@@ -107,25 +135,30 @@ class ScriptEditor(QDialog):
     def __init__(
         self,
         findings: tuple[Finding, ...],
-        audit: AuditResult,
-        profile: ConnectionProfile,
+        audit: AuditResult | None,
+        profile: ConnectionProfile | None,
         *,
         connect: Connect,
-        reaudit: Reaudit,
+        reaudit: Reaudit | None = None,
         settings: QSettings | None = None,
         parent: QWidget | None = None,
+        sync: SyncScript | None = None,
     ):
+        if (audit is None) == (sync is None):
+            raise ValueError("A script editor is for findings of an audit or for a sync script, not both.")
         super().__init__(parent)
         self.setObjectName("script_editor")
         self.setWindowFlag(Qt.WindowType.Window, True)
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
         self.profile = profile
         self.audit = audit
+        self.sync = sync
         self.findings = findings
         self.settings = settings
         self._connect = connect
         self._reaudit = reaudit
-        self.script: RemediationScript = build_script(findings, audit.snapshot)
+        # None for a sync script: it is not built from findings, so it cannot be regenerated.
+        self.script: RemediationScript | None = build_script(findings, audit.snapshot) if audit is not None else None
         self.dry_run_result: DryRunResult | None = None
         self.apply_result: ApplyResult | None = None
         self.verification: FixVerification | None = None
@@ -134,25 +167,60 @@ class ScriptEditor(QDialog):
         self._job: DryRunJob | ApplyJob | None = None
         self._awaiting_audit = False
         self._closing = False
-        snap = audit.snapshot
-        self.setWindowTitle(f"Remediation script — {snap.database}")
+        snap = self.snapshot
+        taken = (
+            f"<b>{html.escape(snap.database)}</b> (PostgreSQL {html.escape(snap.server_version)}) "
+            f"taken {html.escape(snap.collected_at[:19].replace('T', ' '))} UTC"
+        )
 
         # Header: what the script covers and where it would run.
-        self.heading = QLabel(f"Remediation script for {len(self.script.findings)} finding{_s(self.script.findings)}")
+        if self.script is not None:
+            self.setWindowTitle(f"Remediation script — {snap.database}")
+            self.heading = QLabel(
+                f"Remediation script for {len(self.script.findings)} finding{_s(self.script.findings)}"
+            )
+            self.subtitle = QLabel(f"Built from the snapshot of {taken}")
+            text = self.script.text
+        else:
+            assert sync is not None
+            text = sync.text
+            self.setWindowTitle(f"Sync script — {sync.title}")
+            self.heading = QLabel(f"Sync script: {sync.title}")
+            self.subtitle = QLabel(
+                "Security settings only: RLS flags, policies, view options, function search_path and "
+                f"SECURITY DEFINER, grants.<br>Built against B's snapshot of {taken}. "
+                "Nothing runs until you dry-run or apply it."
+            )
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
         self.heading.setProperty("role", "heading")
-        self.subtitle = QLabel(
-            f"Built from the snapshot of <b>{html.escape(snap.database)}</b> (PostgreSQL "
-            f"{html.escape(snap.server_version)}) taken {html.escape(snap.collected_at[:19].replace('T', ' '))} UTC"
-        )
         self.subtitle.setProperty("role", "muted")
-        env = profile.environment
-        self.env_chip = QLabel(env.value.upper())
+        self.env_chip = QLabel()
         self.env_chip.setObjectName("environment_chip")
-        self.env_chip.setStyleSheet(
-            f"background:{ENVIRONMENT_COLOURS[env]}; color:white; font-weight:600; border-radius:3px; padding:1px 6px;"
-        )
-        self.target_label = QLabel(f"Runs on <b>{html.escape(profile.name)}</b> — {html.escape(profile.target)}")
+        self.target_label = QLabel()
         self.target_label.setObjectName("target")
+        # Why the script cannot run here (None: it can): shown under the buttons and on the disabled ones.
+        self.run_blocked: str | None = None
+        env = profile.environment if profile is not None else None
+        if profile is not None:
+            colour = ENVIRONMENT_COLOURS[profile.environment]
+            self.env_chip.setText(profile.environment.value.upper())
+            self.env_chip.setStyleSheet(
+                f"background:{colour}; color:white; font-weight:600; border-radius:3px; padding:1px 6px;"
+            )
+            self.target_label.setText(f"Runs on <b>{html.escape(profile.name)}</b> — {html.escape(profile.target)}")
+        else:
+            self.env_chip.hide()
+            if sync is not None and sync.b_is_file:
+                why = f"B ({sync.b_label}) is a saved snapshot, not a connection"
+            elif sync is not None:
+                why = f"B ({sync.b_label}) is not a saved connection"
+            else:
+                why = "there is no connection to run the script on"
+            self.run_blocked = f"Dry run and Apply are not available: {why}."
+            if sync is not None:
+                self.run_blocked += " Save the script to run it elsewhere, or compare with B's saved connection."
+            self.target_label.setText("No connection to run it on")
+            self.target_label.setToolTip(self.run_blocked)
         head = QHBoxLayout()
         titles = QVBoxLayout()
         titles.setSpacing(2)
@@ -162,7 +230,7 @@ class ScriptEditor(QDialog):
         target = QHBoxLayout()
         target.setSpacing(6)
         target.addWidget(self.target_label)
-        target.addWidget(self.env_chip)
+        target.addWidget(self.env_chip, 0, Qt.AlignmentFlag.AlignVCenter)
         head.addLayout(target)
 
         # Buttons.
@@ -171,8 +239,10 @@ class ScriptEditor(QDialog):
         self.save_button.setToolTip("Save the script as shown, edits included (Ctrl+S)")
         self.save_button.clicked.connect(self.save_with_dialog)
         self.regenerate_button = QPushButton("Regenerate")
+        self.regenerate_button.setObjectName("regenerate")
         self.regenerate_button.setToolTip("Build the script again from the findings, discarding edits")
         self.regenerate_button.clicked.connect(self.regenerate)
+        self.regenerate_button.setVisible(self.script is not None)  # a sync script is not built from findings
         self.dry_run_button = QPushButton("Dry run")
         self.dry_run_button.setObjectName("dry_run")
         self.dry_run_button.setToolTip(
@@ -183,6 +253,9 @@ class ScriptEditor(QDialog):
         self.apply_button.setObjectName("apply")
         self.apply_button.setToolTip("Run the script for real, after a confirmation")
         self.apply_button.setProperty("role", "primary")
+        if self.run_blocked is not None:
+            for button in (self.dry_run_button, self.apply_button):
+                button.setToolTip(self.run_blocked)
         if env is Environment.PRODUCTION:
             self.apply_button.setStyleSheet(
                 f"QPushButton {{ background:{ENVIRONMENT_COLOURS[env]}; color:white; font-weight:600; "
@@ -209,6 +282,12 @@ class ScriptEditor(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.dry_run_button)
         buttons.addWidget(self.apply_button)
+        self.blocked_label = QLabel(self.run_blocked or "")
+        self.blocked_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.blocked_label.setObjectName("run_blocked")
+        self.blocked_label.setProperty("role", "muted")
+        self.blocked_label.setWordWrap(True)
+        self.blocked_label.setVisible(self.run_blocked is not None)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -228,7 +307,7 @@ class ScriptEditor(QDialog):
         # Editor and results.
         self.editor = CodeEditor()
         self.editor.setObjectName("script_text")
-        self.editor.setPlainText(self.script.text)
+        self.editor.setPlainText(text)
         self.editor.textChanged.connect(self._update_buttons)
 
         self.results = QTableWidget(0, 4)
@@ -249,6 +328,8 @@ class ScriptEditor(QDialog):
         self.results_summary = QLabel("Dry run the script to see how each statement fares; nothing is kept.")
         self.results_summary.setObjectName("results_summary")
         self.results_summary.setWordWrap(True)
+        if self.run_blocked is not None:
+            self.results_summary.setText("There is no connection to dry-run the script on; the script can be saved.")
         results_page = QWidget()
         results_layout = QVBoxLayout(results_page)
         results_layout.setContentsMargins(4, 4, 4, 4)
@@ -275,6 +356,7 @@ class ScriptEditor(QDialog):
         self.bottom.setDocumentMode(True)
         self.bottom.addTab(results_page, "Statements")
         self.bottom.addTab(verification_page, "Verification")
+        self.bottom.setTabVisible(1, self.audit is not None)  # a sync script is checked by comparing again
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.editor)
         splitter.addWidget(self.bottom)
@@ -288,6 +370,7 @@ class ScriptEditor(QDialog):
         layout.setSpacing(8)
         layout.addLayout(head)
         layout.addLayout(buttons)
+        layout.addWidget(self.blocked_label)
         layout.addWidget(self.progress_row)
         layout.addWidget(self.message)
         layout.addWidget(splitter, 1)
@@ -297,10 +380,32 @@ class ScriptEditor(QDialog):
         self.resize(1100, 860)
         self._update_buttons()
 
+    @classmethod
+    def for_sync_script(
+        cls,
+        sync: SyncScript,
+        profile: ConnectionProfile | None,
+        *,
+        connect: Connect,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> ScriptEditor:
+        """The Compare tab's sync script for B, to review, edit, save, dry-run and (confirmed) apply on `profile`,
+        B's connection; None when B is a saved snapshot (or not a saved connection): then it can only be saved."""
+        return cls((), None, profile, connect=connect, settings=settings, parent=parent, sync=sync)
+
     # -- state -------------------------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
         return self._worker is not None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The snapshot of the database the script is for (the audit's, or B's for a sync script)."""
+        if self.audit is not None:
+            return self.audit.snapshot
+        assert self.sync is not None
+        return self.sync.snapshot
 
     def text(self) -> str:
         return self.editor.toPlainText()
@@ -308,13 +413,16 @@ class ScriptEditor(QDialog):
     def _update_buttons(self) -> None:
         has_text = bool(self.text().strip())
         idle = not self.busy
-        self.dry_run_button.setEnabled(idle and has_text)
-        self.apply_button.setEnabled(idle and has_text and not self._awaiting_audit)
-        self.regenerate_button.setEnabled(idle)
+        runnable = self.run_blocked is None
+        self.dry_run_button.setEnabled(idle and has_text and runnable)
+        self.apply_button.setEnabled(idle and has_text and runnable and not self._awaiting_audit)
+        self.regenerate_button.setEnabled(idle and self.script is not None)
         self.save_button.setEnabled(has_text)
         self.cancel_button.setVisible(not idle and self._job is not None)
 
     def regenerate(self) -> None:
+        if self.script is None or self.audit is None:
+            return
         if self.text() != self.script.text:
             answer = QMessageBox.question(
                 self, "Regenerate the script", "Discard your edits and build the script again from the findings?"
@@ -327,14 +435,15 @@ class ScriptEditor(QDialog):
 
     # -- save --------------------------------------------------------------------------------------------------
     def suggested_file_name(self) -> str:
-        stamp = self.audit.snapshot.collected_at[:10]
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.audit.snapshot.database)
-        return f"remediation-{safe}-{stamp}.sql"
+        stamp = self.snapshot.collected_at[:10]
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.snapshot.database)
+        return f"{'remediation' if self.sync is None else 'sync'}-{safe}-{stamp}.sql"
 
     def save_with_dialog(self) -> None:
         folder = str(self.settings.value(LAST_FOLDER_KEY, "") if self.settings is not None else "") or str(Path.home())
+        caption = "Save the remediation script" if self.sync is None else "Save the sync script"
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Save the remediation script", str(Path(folder) / self.suggested_file_name()), "SQL (*.sql)"
+            self, caption, str(Path(folder) / self.suggested_file_name()), "SQL (*.sql)"
         )
         if path:
             self.save_to(Path(path))
@@ -360,7 +469,7 @@ class ScriptEditor(QDialog):
     # -- dry run -----------------------------------------------------------------------------------------------
     def ask_dry_run_ok(self) -> bool:
         """A production database is changed (then rolled back) by a dry run, with its locks: ask first."""
-        if self.profile.environment is not Environment.PRODUCTION:
+        if self.profile is None or self.profile.environment is not Environment.PRODUCTION:
             return True
         answer = QMessageBox.question(
             self,
@@ -373,6 +482,8 @@ class ScriptEditor(QDialog):
 
     def start_dry_run(self) -> bool:
         """Dry-run the text as shown; False when it did not start."""
+        if self.profile is None:
+            return self._no_connection()
         if self.busy or not self.text().strip() or not self.ask_dry_run_ok():
             return False
         request = self._connect(self.profile)
@@ -406,11 +517,11 @@ class ScriptEditor(QDialog):
             )
         else:
             self._show("success", "Every statement ran; everything was rolled back, nothing was changed.")
-        if result.database != self.audit.snapshot.database:
+        if result.database != self.snapshot.database:
             self._show(
                 "warning",
                 f"The dry run reached database {result.database}, but the script was built from a snapshot of "
-                f"{self.audit.snapshot.database}.",
+                f"{self.snapshot.database}.",
             )
         self.sig_dry_run_finished.emit(result)
 
@@ -424,17 +535,20 @@ class ScriptEditor(QDialog):
         return f"The last dry run of this text succeeded ({_counts(result.outcomes)})."
 
     def confirmation_dialog(self) -> ApplyConfirmDialog:
+        if self.profile is None:
+            raise RuntimeError(self.run_blocked)
         statements = [st for st in split_statements(self.text()) if not classify(st).control]
         outside = sum(1 for st in statements if not classify(st).transactional)
         reviewer = str(self.settings.value("review/reviewer", "") or "") if self.settings is not None else ""
         return ApplyConfirmDialog(
             self.profile,
             server=self.profile.target,
-            database=self.audit.snapshot.database,
+            database=self.snapshot.database,
             statements=len(statements),
             outside_transaction=outside,
             dry_run_note=self.dry_run_note(),
             confirmed_by=reviewer,
+            title="Apply the remediation script" if self.sync is None else "Apply the sync script",
             parent=self,
         )
 
@@ -450,6 +564,8 @@ class ScriptEditor(QDialog):
 
     def start_apply(self) -> bool:
         """Confirm, then apply the text as shown; False when it did not start."""
+        if self.profile is None:
+            return self._no_connection()
         if self.busy or not self.text().strip() or self._awaiting_audit:
             return False
         confirmation = self.ask_confirmation()
@@ -475,7 +591,12 @@ class ScriptEditor(QDialog):
         changed = result.committed and any(o.status is Status.OK for o in result.outcomes)
         if result.ok:
             self.results_summary.setText(f"Applied to {result.database}: {counts}.")
-            self._show("success", f"Applied to {result.database}. Auditing the connection again to verify the fixes…")
+            if self.audit is not None:
+                self._show(
+                    "success", f"Applied to {result.database}. Auditing the connection again to verify the fixes…"
+                )
+            else:
+                self._show("success", f"Applied to {result.database}. Compare A and B again to check that they match.")
         elif result.cancelled:
             self.results_summary.setText(f"Stopped on request: {counts}.")
             self._show("warning", "The apply was cancelled. " + _what_changed(result))
@@ -487,11 +608,13 @@ class ScriptEditor(QDialog):
             if first is not None:
                 self._select_outcome(first)
         self.sig_apply_finished.emit(result)
-        if changed:
+        if changed and self.audit is not None:
             self.verify()
 
     def verify(self) -> bool:
         """Audit the connection again (through the window); the result comes back to `on_audit_finished`."""
+        if self.script is None or self.profile is None or self._reaudit is None:
+            return False  # a sync script is checked by comparing again
         self._awaiting_audit = self._reaudit(self.profile)
         if self._awaiting_audit:
             checks = ", ".join(c.spec.id for c in affected_checks(self.script.findings))
@@ -502,7 +625,7 @@ class ScriptEditor(QDialog):
         return self._awaiting_audit
 
     def on_audit_finished(self, result: AuditResult) -> None:
-        if not self._awaiting_audit:
+        if not self._awaiting_audit or self.audit is None:
             return
         self._awaiting_audit = False
         self._update_buttons()
@@ -522,14 +645,14 @@ class ScriptEditor(QDialog):
 
     def on_run_recorded(self, name: str, comparison: RunComparison) -> None:
         """The window stored the verifying audit in the connection's review."""
-        if self.verification is None or name != review_name(self.profile):
+        if self.verification is None or self.profile is None or name != review_name(self.profile):
             return
         marked, run = len(comparison.marked_fixed), comparison.run.number
         note = f" Review “{name}”: {marked} finding{'s' if marked != 1 else ''} marked fixed by run #{run}."
         self.verification_summary.setText(self.verification_summary.text() + note)
 
     def _show_verification(self, v: FixVerification) -> None:
-        mine = {f.fingerprint for f in self.script.findings}
+        mine = {f.fingerprint for f in (self.script.findings if self.script is not None else ())}
         fixed_mine = [f for f in v.fixed if f.fingerprint in mine]
         still = [f for f in v.still_open if f.fingerprint in mine]
         others = [f for f in v.fixed if f.fingerprint not in mine]
@@ -672,6 +795,11 @@ class ScriptEditor(QDialog):
 
     def _show(self, kind: str, text: str) -> None:
         self.message.show_message(kind, rich(text))
+
+    def _no_connection(self) -> bool:
+        """Dry run or apply asked for (Ctrl+D) where there is no connection: say why; False."""
+        self._show("info", self.run_blocked or "")
+        return False
 
 
 def _s(items: Sized) -> str:
