@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from keyring.backends import fail
-from PySide6.QtWidgets import QComboBox, QDialogButtonBox
+from psycopg import conninfo
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from tests.ui.memory_keyring import MemoryKeyring
 from workbench.core.connections.profiles import ConnectionProfile, Environment, PasswordMode, ProfileStore
 from workbench.core.connections.secrets import SERVICE_NAME, KeyringSecretStore
-from workbench.ui.connections.dialogs import ImportUriDialog, PasswordDialog, ProfileDialog
+from workbench.core.embedded import EmbeddedServer
+from workbench.ui import workers
+from workbench.ui.connections.dialogs import TEST_LABEL, TESTING_LABEL, ImportUriDialog, PasswordDialog, ProfileDialog
 from workbench.ui.connections.panel import ConnectionsPanel
 from workbench.ui.models.profiles_model import ProfileRole, ProfilesModel, TransientRole
 
@@ -230,3 +236,169 @@ def test_profiles_model_passes_the_model_tester(qtmodeltester: ModelTester) -> N
     model.set_transient(profile(name="cli"))
     qtmodeltester.check(model)
     assert [model.index(r, 0).data() for r in range(3)] == ["a", "b", "cli"]
+
+
+# -- "Test connection" in the profile dialog, against the real test server -------------------------------------
+
+
+def dbname(dsn: str) -> str:
+    return str(conninfo.conninfo_to_dict(dsn)["dbname"])
+
+
+def fill(dialog: ProfileDialog, *, port: int, database: str, password: str = "") -> None:
+    """Type a connection into the dialog the way a user would (TCP, scram-sha-256 on the test server)."""
+    dialog.name.setText("test server")
+    dialog.host.setText("127.0.0.1")
+    dialog.port.setText(str(port))
+    dialog.database.setText(database)
+    dialog.user.setText("postgres")
+    dialog.sslmode.setCurrentText("disable")
+    dialog.password.setText(password)
+
+
+def click_test(qtbot: QtBot, dialog: ProfileDialog) -> None:
+    qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+
+
+def wait_for_result(qtbot: QtBot, dialog: ProfileDialog) -> str:
+    qtbot.waitUntil(lambda: not dialog.is_testing(), timeout=30_000)
+    assert dialog.test_button.isEnabled() and dialog.test_button.text() == TEST_LABEL
+    assert not dialog.test_result.isHidden()
+    return dialog.test_result.text()
+
+
+@pytest.fixture
+def dialog(qtbot: QtBot) -> ProfileDialog:
+    widget = ProfileDialog()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+@pytest.fixture
+def silent_server() -> Iterator[socket.socket]:
+    """A TCP port that accepts connections and never answers: a connection test stays "in flight"."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(10)
+        yield listener
+
+
+def test_dialog_test_connects_with_what_is_typed(
+    qtbot: QtBot,
+    dialog: ProfileDialog,
+    pg_server: EmbeddedServer,
+    fresh_db: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    password = pg_server.superuser_password
+    fill(dialog, port=pg_server.port, database=dbname(fresh_db), password=password)
+    click_test(qtbot, dialog)
+    text = wait_for_result(qtbot, dialog)
+    assert text.startswith(f"✓ Connected: PostgreSQL {pg_server.major}"), text
+    assert text.endswith(f" as postgres on {dbname(fresh_db)}"), text
+    assert password not in text and password not in caplog.text
+    assert dialog.result() == 0 and dialog.isVisible()  # testing neither saves nor closes the dialog
+
+    dialog.database.setText("postgres")  # the shown result no longer describes the form
+    assert dialog.test_result.isHidden()
+
+    # "Ask each time": the password typed only for the test is used, and still never kept in the profile.
+    dialog.password_mode.setCurrentIndex(list(PasswordMode).index(PasswordMode.ASK))
+    assert dialog.password.isEnabled() and "not saved" in dialog.password.placeholderText()
+    click_test(qtbot, dialog)
+    assert wait_for_result(qtbot, dialog).endswith(" as postgres on postgres")
+    assert dialog.entered_password() is None
+
+
+def test_dialog_test_explains_a_wrong_password_or_an_unreachable_port(
+    qtbot: QtBot, dialog: ProfileDialog, pg_server: EmbeddedServer, fresh_db: str
+) -> None:
+    db = dbname(fresh_db)
+    fill(dialog, port=pg_server.port, database=db, password="not-the-password")
+    click_test(qtbot, dialog)
+    text = wait_for_result(qtbot, dialog)
+    assert text == f"✗ Wrong user name or password for postgres@127.0.0.1:{pg_server.port}/{db}."
+    assert dialog.test_result.styleSheet() == "color: #c62828;"
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    fill(dialog, port=closed_port, database=db, password=pg_server.superuser_password)
+    click_test(qtbot, dialog)
+    text = wait_for_result(qtbot, dialog)
+    assert text == (
+        f"✗ Nothing accepts connections at postgres@127.0.0.1:{closed_port}/{db}: "
+        "is the server running and the port right?"
+    )
+    for shown in (text, dialog.errors.text()):
+        assert "Traceback" not in shown and pg_server.superuser_password not in shown
+
+    dialog.host.clear()  # nothing to connect to: said at once, nothing started
+    click_test(qtbot, dialog)
+    assert not dialog.is_testing() and not workers.alive_workers()
+    assert dialog.test_result.text() == "✗ Enter a host (or a socket directory), or a service name."
+
+
+def test_dialog_test_button_is_disabled_while_the_test_runs(
+    qtbot: QtBot, dialog: ProfileDialog, silent_server: socket.socket
+) -> None:
+    port = silent_server.getsockname()[1]
+    fill(dialog, port=port, database="demo", password="pw")
+    click_test(qtbot, dialog)
+    peer, _ = silent_server.accept()  # the connection attempt is in flight, on a pool thread
+    with peer:
+        assert dialog.is_testing()
+        assert not dialog.test_button.isEnabled() and dialog.test_button.text() == TESTING_LABEL
+        assert dialog.test_result.text() == f"Testing the connection to postgres@127.0.0.1:{port}/demo…"
+        qtbot.wait(300)  # the GUI keeps running meanwhile
+        assert not dialog.test_button.isEnabled()
+        click_test(qtbot, dialog)  # a disabled button starts nothing more
+        assert len(workers.alive_workers()) == 1
+    text = wait_for_result(qtbot, dialog)  # the server hung up: a one-sentence failure
+    assert text.startswith("✗ ") and f"127.0.0.1:{port}/demo" in text and "\n" not in text
+
+
+@pytest.mark.parametrize("close", ["reject", "accept"])
+def test_closing_the_dialog_during_a_test_drops_the_result(
+    qtbot: QtBot, dialog: ProfileDialog, silent_server: socket.socket, close: str
+) -> None:
+    fill(dialog, port=silent_server.getsockname()[1], database="demo", password="pw")
+    click_test(qtbot, dialog)
+    peer, _ = silent_server.accept()
+    with peer:
+        getattr(dialog, close)()
+        assert dialog.result() == (QDialog.DialogCode.Accepted if close == "accept" else QDialog.DialogCode.Rejected)
+        assert not dialog.is_testing() and dialog.test_button.isEnabled() and dialog.test_result.isHidden()
+    qtbot.waitUntil(lambda: not workers.alive_workers(), timeout=15_000)  # the thread ends with the attempt
+    assert dialog.test_result.isHidden() and dialog.test_button.text() == TEST_LABEL
+
+
+def test_editing_tests_with_the_saved_password_when_the_field_is_empty(
+    qtbot: QtBot,
+    panel: ConnectionsPanel,
+    pg_server: EmbeddedServer,
+    fresh_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    saved = panel.create_profile(
+        profile(host="127.0.0.1", port=pg_server.port, database=dbname(fresh_db), user="postgres", sslmode="disable"),
+        pg_server.superuser_password,
+    )
+    seen: list[str] = []
+
+    def exec_(dialog: ProfileDialog) -> int:  # stands in for the modal loop of the panel's Edit…
+        assert dialog.password.text() == "" and dialog.profile().id == saved.id
+        click_test(qtbot, dialog)
+        seen.append(wait_for_result(qtbot, dialog))
+        dialog.password.setText("typed-but-wrong")  # a typed password wins over the saved one
+        click_test(qtbot, dialog)
+        seen.append(wait_for_result(qtbot, dialog))
+        return QDialog.DialogCode.Rejected.value
+
+    monkeypatch.setattr(ProfileDialog, "exec", exec_)
+    panel.select(saved.id)
+    panel.edit_with_dialog()
+    assert len(seen) == 2
+    assert seen[0].startswith(f"✓ Connected: PostgreSQL {pg_server.major}") and seen[0].endswith(dbname(fresh_db))
+    assert seen[1].startswith("✗ Wrong user name or password")

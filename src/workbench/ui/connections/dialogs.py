@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIntValidator, QStandardItemModel
@@ -12,9 +13,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +32,14 @@ from workbench.core.connections.profiles import (
     ProfileError,
     profile_from_uri,
 )
+from workbench.ui.connections.check import ProfileCheckJob
 from workbench.ui.theme import ENVIRONMENT_COLOURS, dot_icon
+from workbench.ui.workers import Worker
+
+TEST_LABEL = "Test connection"
+TESTING_LABEL = "Testing…"
+_OK_COLOUR = "#2e7d32"
+_FAILED_COLOUR = "#c62828"
 
 
 def _warning_label(text: str = "") -> QLabel:
@@ -49,7 +60,11 @@ def _error_label() -> QLabel:
 
 
 class ProfileDialog(QDialog):
-    """Add or edit a profile. The password field feeds the keyring; it is never written anywhere else."""
+    """Add or edit a profile. The password field feeds the keyring; it is never written anywhere else.
+
+    "Test connection" connects with what the form holds, on a pool thread: the password typed in the dialog,
+    or (editing, field left empty) the saved one, read from the keyring by `saved_password` on that thread.
+    """
 
     def __init__(
         self,
@@ -58,6 +73,7 @@ class ProfileDialog(QDialog):
         keyring_problem: str | None = None,
         has_saved_password: bool = False,
         password: str | None = None,
+        saved_password: Callable[[], str | None] | None = None,
         title: str | None = None,
         parent: QWidget | None = None,
     ):
@@ -66,6 +82,9 @@ class ProfileDialog(QDialog):
         self.setMinimumWidth(480)
         self._original = profile
         self._keyring_problem = keyring_problem
+        self._has_saved_password = has_saved_password
+        self._saved_password = saved_password
+        self._test_worker: Worker | None = None
         base = profile or ConnectionProfile(name="", host="localhost", port=5432, user="postgres", database="postgres")
 
         self.name = QLineEdit(base.name)
@@ -99,16 +118,26 @@ class ProfileDialog(QDialog):
             if mode is PasswordMode.KEYRING:
                 mode = PasswordMode.ASK
         self.password_mode.setCurrentIndex(list(PasswordMode).index(mode))
+        self.password_mode.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # as wide as below
         self.password = QLineEdit(password or "")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText(
-            "leave empty to keep the saved password" if has_saved_password else "stored in the system keyring"
-        )
         self.keyring_note = _warning_label(
             f"⚠ {keyring_problem} Passwords are never written to a file." if keyring_problem else ""
         )
         self.keyring_note.setVisible(bool(keyring_problem))
         self.errors = _error_label()
+        self.test_button = QPushButton(TEST_LABEL)
+        self.test_button.setObjectName("test_connection")
+        self.test_button.setToolTip("Connect with the details above and read the server version (nothing is saved)")
+        self.test_button.setAutoDefault(False)
+        self.test_button.setMinimumWidth(self.test_button.sizeHint().width())  # same width while "Testing…"
+        self.test_button.clicked.connect(self.start_test)
+        self.test_result = QLabel()
+        self.test_result.setObjectName("test_result")
+        self.test_result.setTextFormat(Qt.TextFormat.PlainText)  # server text is shown as is, never as HTML
+        self.test_result.setWordWrap(True)
+        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_result.hide()
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -125,16 +154,34 @@ class ProfileDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.test_button)  # on the left, apart from Save/Cancel: it neither saves nor closes
+        bottom.addWidget(buttons, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.keyring_note)
         layout.addWidget(self.errors)
-        layout.addWidget(buttons)
+        layout.addWidget(self.test_result)
+        layout.addLayout(bottom)
         self.password_mode.currentIndexChanged.connect(self._mode_changed)
         self._mode_changed()
+        for edit in (self.host, self.port, self.database, self.user, self.service, self.password):
+            edit.textChanged.connect(self._form_changed)
+        for combo in (self.sslmode, self.password_mode):
+            combo.currentIndexChanged.connect(self._form_changed)
 
     def _mode_changed(self) -> None:
-        self.password.setEnabled(self.mode() is PasswordMode.KEYRING)
+        mode = self.mode()
+        self.password.setEnabled(mode is not PasswordMode.NONE)
+        if mode is PasswordMode.KEYRING:
+            placeholder = (
+                "leave empty to keep the saved password" if self._has_saved_password else "stored in the system keyring"
+            )
+        elif mode is PasswordMode.ASK:
+            placeholder = "not saved: used only by Test connection"
+        else:
+            placeholder = ""
+        self.password.setPlaceholderText(placeholder)
 
     def mode(self) -> PasswordMode:
         # Combo data comes back as str: Qt stores the StrEnum as a string.
@@ -171,6 +218,105 @@ class ProfileDialog(QDialog):
             self.errors.show()
             return
         super().accept()
+
+    # -- "Test connection" -----------------------------------------------------------------------------------
+    def test_password(self) -> tuple[str | None, Callable[[], str | None] | None]:
+        """The password to test with: (typed, None), or (None, reader of the saved one), or (None, None)."""
+        mode = self.mode()
+        if mode is PasswordMode.NONE:
+            return None, None
+        typed = self.password.text()
+        if typed:
+            return typed, None
+        if mode is PasswordMode.KEYRING and self._original is not None:
+            return None, self._saved_password
+        return None, None
+
+    def is_testing(self) -> bool:
+        return self._test_worker is not None
+
+    def start_test(self) -> None:
+        """Connect with what the form holds, on a pool thread; the result comes back to `test_result`."""
+        if self._test_worker is not None:
+            return
+        entered = self.profile()
+        problems = dataclasses.replace(entered, name=entered.name or "unnamed").problems()  # a name can wait
+        if problems:
+            self._show_result(False, " ".join(problems))
+            return
+        password, saved_password = self.test_password()
+        job = ProfileCheckJob(entered.conninfo(), password=password, saved_password=saved_password)
+        del password
+        worker = Worker(job, cancel=job.cancel)
+        worker.signals.sig_finished.connect(self._test_finished)
+        worker.signals.sig_failed.connect(self._test_failed)
+        worker.signals.sig_cancelled.connect(self._test_cancelled)
+        self.test_button.setEnabled(False)
+        self.test_button.setText(TESTING_LABEL)
+        self.test_result.setStyleSheet("")
+        self.test_result.setText(f"Testing the connection to {entered.target}…")
+        self.test_result.show()
+        self._fit_height()
+        self._test_worker = worker.start()
+
+    def _from_current_test(self) -> bool:
+        worker = self._test_worker
+        return worker is not None and self.sender() is worker.signals
+
+    def _test_finished(self, text: object) -> None:
+        if self._from_current_test():
+            self._show_result(True, str(text))
+
+    def _test_failed(self, text: str) -> None:
+        if self._from_current_test():
+            self._show_result(False, text)
+
+    def _test_cancelled(self) -> None:
+        if self._from_current_test():
+            self._end_test()
+            self.test_result.hide()
+
+    def _end_test(self) -> None:
+        self._test_worker = None
+        self.test_button.setText(TEST_LABEL)
+        self.test_button.setEnabled(True)
+
+    def _show_result(self, ok: bool, text: str) -> None:
+        self._end_test()
+        self.test_result.setText(("✓ " if ok else "✗ ") + text)
+        self.test_result.setStyleSheet(f"color: {_OK_COLOUR if ok else _FAILED_COLOUR};")
+        self.test_result.show()
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow the dialog when a wrapped result needs more lines, rather than squeezing the form."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        width = self.width()
+        needed = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
+        if needed > self.height():
+            self.resize(width, needed)
+
+    def _form_changed(self) -> None:
+        if self._test_worker is None:  # a shown result no longer describes what the form holds
+            self.test_result.hide()
+
+    def abandon_test(self) -> None:
+        """Stop listening to a running test and ask it to stop; its thread ends once the connection attempt does."""
+        worker, self._test_worker = self._test_worker, None
+        if worker is None:
+            return
+        for signal in (worker.signals.sig_finished, worker.signals.sig_failed, worker.signals.sig_cancelled):
+            signal.disconnect()
+        worker.cancel()
+        self._end_test()
+        self.test_result.hide()
+
+    def done(self, result: int) -> None:
+        self.abandon_test()  # Save, Cancel, Escape or the close button: no result may land in a closed dialog
+        super().done(result)
 
 
 class ImportUriDialog(QDialog):

@@ -306,10 +306,12 @@ class ConnectionsPanel(QWidget):
         if self.model.is_transient(profile.id):
             self.save_transient_with_dialog()
             return
+        secrets = self.secrets
         dialog = ProfileDialog(
             profile,
             keyring_problem=self.keyring_problem(),
             has_saved_password=self.has_saved_password(profile),
+            saved_password=lambda: secrets.get_password(profile.id),  # read on the test's pool thread
             parent=self,
         )
         self._run_profile_dialog(dialog, new=False)
