@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import threading
 import time
@@ -234,3 +235,30 @@ def test_more_sequences_than_the_lock_table_holds_are_read(fresh_db: str) -> Non
     assert snap.skipped_queries == ()
     values = {s.name: s.last_value for s in snap.sequences}
     assert len(values) == 4000 and values["s7"] == 1 and values["s8"] is None
+
+
+def test_an_audit_leaves_no_reference_cycles_so_its_memory_returns(fresh_db: str) -> None:
+    """The app freezes what an audit built out of the cyclic collector's reach (its passes froze the window):
+    that is only safe while a result holds no cycles, so dropping it frees it at once."""
+    load_sql(fresh_db, DEMO_LIKE_POLICIES)
+    with open_session(fresh_db) as session:
+        result = audit(session)
+    assert any(f.check == "auth_rls_initplan" for f in result.findings)  # the policy analyses ran and are cached
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        del result
+        assert gc.collect() == 0
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+
+DEMO_LIKE_POLICIES = """
+create schema auth;
+create function auth.uid() returns uuid language sql stable as $$ select null::uuid $$;
+create table public.notes (id int primary key, owner uuid, body text);
+alter table public.notes enable row level security;
+create policy own on public.notes for select using (owner = auth.uid());
+create policy team on public.notes for update using (exists (select 1 from public.notes n where n.owner = owner));
+"""

@@ -7,7 +7,7 @@ import fnmatch
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from psycopg import sql
 
@@ -405,18 +405,32 @@ def _named_candidates(column: str) -> list[str]:
     return names
 
 
+def _single_column_fkeys(snapshot: Snapshot) -> dict[str, list[Constraint]]:
+    """Single-column foreign keys of non-partition tables by their column's lower-cased name, built once (one
+    scan of every constraint per tenant table was quadratic: 1.7 s on 2,000 tables)."""
+
+    def build() -> dict[str, list[Constraint]]:
+        out: dict[str, list[Constraint]] = {}
+        for con in snapshot.constraints:
+            if con.type != "f" or len(con.columns) != 1 or con.ref_table_oid is None:
+                continue
+            owner = snapshot.relation(con.table_oid)
+            source = owner.column(con.columns[0]) if owner is not None else None
+            if owner is not None and source is not None and not owner.parent_oid:
+                out.setdefault(source.name.lower(), []).append(con)
+        return out
+
+    return cast("dict[str, list[Constraint]]", snapshot._lookup("single_column_fkeys", build))
+
+
 def _likely_target(snapshot: Snapshot, config: AuditConfig, rel: Relation, col: Column) -> _Target | None:
     """Where `col` most likely points: the table its namesakes elsewhere reference, else the table it is
     named after (organization_id -> organizations) with a single-column key of the same type."""
-    votes: Counter[tuple[int, int, str]] = Counter()
-    for con in snapshot.constraints:
-        if con.type != "f" or len(con.columns) != 1 or con.table_oid == rel.oid or con.ref_table_oid is None:
-            continue
-        owner = snapshot.relation(con.table_oid)
-        source = owner.column(con.columns[0]) if owner is not None else None
-        if owner is None or source is None or source.name.lower() != col.name.lower() or owner.parent_oid:
-            continue
-        votes[(con.ref_table_oid, con.ref_columns[0], con.on_delete)] += 1
+    votes: Counter[tuple[int, int, str]] = Counter(
+        (con.ref_table_oid, con.ref_columns[0], con.on_delete)
+        for con in _single_column_fkeys(snapshot).get(col.name.lower(), ())
+        if con.table_oid != rel.oid and con.ref_table_oid is not None
+    )
     if votes:
         by_target: Counter[tuple[int, int]] = Counter()
         for (table_oid, attnum, _), count in votes.items():
@@ -434,7 +448,8 @@ def _likely_target(snapshot: Snapshot, config: AuditConfig, rel: Relation, col: 
                 rules.most_common(1)[0][0],
             )
     schemas = [rel.schema, *(s for s in config.exposed_schemas if s != rel.schema)]
-    schemas += sorted({r.schema for r in snapshot.relations} - set(schemas))
+    every: list[str] = snapshot._lookup("relation_schemas", lambda: sorted({r.schema for r in snapshot.relations}))
+    schemas += [s for s in every if s not in schemas]
     for schema in schemas:
         if is_system_schema(snapshot, schema):
             continue

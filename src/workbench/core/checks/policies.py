@@ -64,34 +64,46 @@ class ParsedPolicy:
             yield "WITH CHECK", self.with_check
 
 
-def _column_names(snapshot: Snapshot, rel: Relation) -> Mapping[int, str]:
-    def build() -> dict[int, str]:
-        return {c.attnum: c.name for c in rel.columns}
+class _Lookups:
+    """Name lookups for policy expressions that do not hold the snapshot: the analyses are cached in the
+    snapshot, and a reference back would make every snapshot a reference cycle that only the (slow, GIL-holding)
+    cyclic collector can free."""
 
-    return cast("Mapping[int, str]", snapshot._lookup(f"policy_columns:{rel.oid}", build))
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.functions = dict(snapshot.referenced_functions)
+        self.operators = dict(snapshot.referenced_operators)
+        self.relations = {r.oid: r for r in snapshot.relations}
+        self.columns: dict[int, Mapping[int, str]] = {}
+
+    def relation(self, oid: int) -> tuple[str, str, Mapping[int, str]] | None:
+        rel = self.relations.get(oid)
+        return (rel.schema, rel.name, self.column_names(rel)) if rel is not None else None
+
+    def column_names(self, rel: Relation) -> Mapping[int, str]:
+        names = self.columns.get(rel.oid)
+        if names is None:
+            names = self.columns[rel.oid] = {c.attnum: c.name for c in rel.columns}
+        return names
 
 
 def parsed_policy(snapshot: Snapshot, pol: Policy) -> ParsedPolicy:
     """The analysed expressions of ``pol``; each policy tree is parsed once per snapshot."""
-
-    def relation(oid: int) -> tuple[str, str, Mapping[int, str]] | None:
-        rel = snapshot.relation(oid)
-        return (rel.schema, rel.name, _column_names(snapshot, rel)) if rel is not None else None
+    lookups: _Lookups = snapshot._lookup("policy_lookups", lambda: _Lookups(snapshot))
 
     def build() -> ParsedPolicy:
         table = snapshot.relation(pol.table_oid)
-        columns = _column_names(snapshot, table) if table is not None else {}
+        columns = lookups.column_names(table) if table is not None else {}
 
         def analyse(tree: str | None) -> PolicyExpression | None:
             if tree is None:
                 return None
             return PolicyExpression(
                 parsed_tree(snapshot, tree),
-                function_name=snapshot.function_name,
-                operator_name=snapshot.operator_name,
+                function_name=lookups.functions.get,
+                operator_name=lookups.operators.get,
                 table=(pol.schema, pol.table),
                 columns=columns,
-                relation=relation,
+                relation=lookups.relation,
                 shared=snapshot._lookup("policy_expr_shared", dict),
             )
 

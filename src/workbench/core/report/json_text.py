@@ -26,3 +26,20 @@ def dumps_lines(document: dict[str, Any]) -> str:
         else:
             lines.append(head + _compact(value))
     return "{\n" + ",\n".join(lines) + "\n}" if lines else "{}"
+
+
+def dumps_items(items: list[Any]) -> str:
+    """A JSON array with one item per line (JSON strings hold no raw line breaks), for `loads_items`."""
+    return "[\n" + ",\n".join(_compact(item) for item in items) + "\n]" if items else "[]"
+
+
+def loads_items(text: str) -> list[Any]:
+    """The array written by `dumps_items`, decoded an item at a time: one `json.loads` over megabytes holds
+    the GIL for a tenth of a second and freezes the GUI thread meanwhile. Any other JSON array is decoded
+    whole."""
+    if not text.startswith("[\n"):
+        value = json.loads(text)
+        if not isinstance(value, list):
+            raise ValueError("not a JSON array")
+        return value
+    return [json.loads(line.removesuffix(",")) for line in text[2:-2].split("\n")]

@@ -29,13 +29,15 @@ from urllib.parse import quote
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from workbench.core.checks.registry import all_checks
 from workbench.core.checks.runner import AuditResult
 from workbench.core.connections.profiles import ConnectionProfile
+from workbench.core.gcpause import gc_paused
 from workbench.core.model import Category, Finding, Level, ObjectRef, Snapshot
 from workbench.core.remediation.verify import FixVerification, verify_fixes
+from workbench.core.report.json_text import dumps_items, loads_items
 from workbench.core.report.signing import content_hash as canonical_hash
 from workbench.core.review.checklist import (
     DEFAULT_ITEMS,
@@ -58,7 +60,6 @@ from workbench.core.review.models import (
 from workbench.core.review.status import DecisionStatus as DecisionStatus  # re-exported from here too
 from workbench.core.snapshot.document import (
     SnapshotFormatError,
-    dumps_sliced,
     snapshot_from_dict,
     snapshot_json,
 )
@@ -607,6 +608,7 @@ class ReviewStore:
         return int(revision)
 
     # -- runs ---------------------------------------------------------------------------------------------------------
+    @gc_paused()  # serialising a large snapshot would otherwise trigger full collections (see gcpause)
     def record_run(self, name: str, result: AuditResult) -> RunComparison:
         """Store an audit run, compare it with the previous run, and mark verified fixes and reappearances.
 
@@ -630,7 +632,7 @@ class ReviewStore:
                 database=snapshot.database,
                 server_version=snapshot.server_version,
                 snapshot_zlib=zlib.compress(document.encode("utf-8"), 6),
-                findings_json=dumps_sliced([finding_to_json(f) for f in result.findings]),
+                findings_json=dumps_items([finding_to_json(f) for f in result.findings]),
                 checks_run_json=json.dumps(list(result.checks_run)),
                 checks_skipped_json=json.dumps(checks_skipped, ensure_ascii=False),
                 revision=revision,
@@ -684,13 +686,18 @@ class ReviewStore:
                     reopened.append(f.fingerprint)
             return RunComparison(info, previous.id, verification, tuple(marked), tuple(reopened))
 
-    def runs(self, name: str) -> tuple[RunInfo, ...]:
+    def runs(self, name: str, *, last: int | None = None) -> tuple[RunInfo, ...]:
+        """The review's audit runs, oldest first (only the `last` ones when given); snapshots are not read."""
         with self._read() as s:
             review = self._row(s, name)
             rows = s.execute(
-                select(AuditRunRow).where(AuditRunRow.review_id == review.id).order_by(AuditRunRow.id)
+                select(AuditRunRow)
+                .options(defer(AuditRunRow.snapshot_zlib))
+                .where(AuditRunRow.review_id == review.id)
+                .order_by(AuditRunRow.id.desc())
+                .limit(last)
             ).scalars()
-            return tuple(self._run_info(s, r) for r in rows)
+            return tuple(self._run_info(s, r) for r in reversed(rows.all()))
 
     def run_snapshot(self, run_id: int) -> Snapshot:
         with self._read() as s:
@@ -707,7 +714,7 @@ class ReviewStore:
             select(func.count(AuditRunRow.id)).where(AuditRunRow.review_id == row.review_id, AuditRunRow.id <= row.id)
         ).scalar_one()
         try:
-            findings = tuple(finding_from_json(d) for d in json.loads(row.findings_json))
+            findings = tuple(finding_from_json(d) for d in loads_items(row.findings_json))
             checks_run = tuple(str(c) for c in json.loads(row.checks_run_json))
             skipped = tuple((str(c), str(r)) for c, r in json.loads(row.checks_skipped_json))
         except (ValueError, KeyError, TypeError) as exc:
@@ -831,7 +838,7 @@ class ReviewStore:
             for text in s.execute(
                 select(AuditRunRow.findings_json).where(AuditRunRow.review_id == review.id)
             ).scalars():
-                out.update(str(d.get("fingerprint")) for d in json.loads(text))
+                out.update(str(d.get("fingerprint")) for d in loads_items(text))
             return frozenset(out)
 
     def import_decisions(
@@ -940,7 +947,11 @@ class ReviewStore:
     def _state(self, s: Session, review: ReviewRow, today: date) -> ReviewState:
         runs = (
             s.execute(
-                select(AuditRunRow).where(AuditRunRow.review_id == review.id).order_by(AuditRunRow.id.desc()).limit(2)
+                select(AuditRunRow)
+                .options(defer(AuditRunRow.snapshot_zlib))
+                .where(AuditRunRow.review_id == review.id)
+                .order_by(AuditRunRow.id.desc())
+                .limit(2)
             )
             .scalars()
             .all()

@@ -151,18 +151,23 @@ class FindingsPanel(QWidget):
             self.tree.expandToDepth(0)
 
     def select_first_finding(self) -> bool:
-        """Select the first object row (the most severe one in the default order); False when there is none."""
+        """Select the first object row (the most severe one in the default order); False when there is none.
+
+        When that check reported more than EXPAND_ALL_LIMIT objects its row is selected instead, closed:
+        opening it lays out every one of its rows (a second of frozen window for 2,000 of them)."""
         proxy = self.proxy
         for cat_row in range(proxy.rowCount()):
             cat = proxy.index(cat_row, 0)
             for chk_row in range(proxy.rowCount(cat)):
                 chk = proxy.index(chk_row, 0, cat)
-                if proxy.rowCount(chk):
-                    first = proxy.index(0, 0, chk)
+                if count := proxy.rowCount(chk):
                     self.tree.expand(cat)
-                    self.tree.expand(chk)
-                    self.tree.setCurrentIndex(first)
-                    self.tree.scrollTo(first)
+                    target = chk
+                    if count <= EXPAND_ALL_LIMIT:
+                        self.tree.expand(chk)
+                        target = proxy.index(0, 0, chk)
+                    self.tree.setCurrentIndex(target)
+                    self.tree.scrollTo(target)
                     return True
         return False
 

@@ -41,6 +41,9 @@ def review_name(profile: ConnectionProfile) -> str:
     return profile.name.strip() or profile.target
 
 
+HISTORY_RUNS = 20  # runs listed in the review's history
+
+
 @dataclass(frozen=True, slots=True)
 class RunRow:
     """One audit run of the history, compared with the run before it."""
@@ -78,8 +81,13 @@ def read_view(store: ReviewStore, name: str, *, history: bool) -> ReviewView:
         return ReviewView(name, None, () if history else None)
     rows: tuple[RunRow, ...] | None = None
     if history:
-        runs = store.runs(name)
-        rows = tuple(RunRow(run, verify_fixes(runs[i - 1].findings, run) if i else None) for i, run in enumerate(runs))
+        # The latest runs only: each holds thousands of findings on a large database, and a review audited
+        # for months would otherwise be decoded whole every time it is shown.
+        runs = store.runs(name, last=HISTORY_RUNS + 1)
+        first = 1 if len(runs) > HISTORY_RUNS else 0
+        rows = tuple(
+            RunRow(runs[i], verify_fixes(runs[i - 1].findings, runs[i]) if i else None) for i in range(first, len(runs))
+        )
     return ReviewView(name, state, rows)
 
 
@@ -98,6 +106,7 @@ class ReviewController(QObject):
         self.unavailable: str | None = None
         self.current: str | None = None
         self._queue: list[_Op] = []
+        self._held = False
         self._worker: Worker | None = None
         self._closed = False
 
@@ -214,8 +223,14 @@ class ReviewController(QObject):
         self._queue.append(_Op(label, fn, done, writes))
         self._next()
 
+    def hold(self, held: bool) -> None:
+        """Start no store operation while held (queued ones wait), e.g. during an audit: decoding a review's
+        runs on a third Python thread kept the GUI thread from the GIL for up to a second."""
+        self._held = held
+        self._next()
+
     def _next(self) -> None:
-        if self._worker is not None or not self._queue or self._closed:
+        if self._worker is not None or not self._queue or self._closed or self._held:
             return
         op = self._queue.pop(0)
         store = self.store

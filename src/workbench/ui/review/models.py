@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import IntEnum
 from typing import Any
 
@@ -98,14 +98,59 @@ class DecisionsModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._rows: tuple[FindingStatus, ...] = ()
+        self._sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
 
     def set_rows(self, rows: Iterable[FindingStatus]) -> None:
         self.beginResetModel()
-        self._rows = tuple(rows)
+        self._rows = self._sorted(tuple(rows))
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorted here with one key per row: a proxy's sort would call `data()` for every comparison (seconds
+        for the thousands of findings of a large audit, on the GUI thread)."""
+        if (column, order) == self._sort:
+            return
+        self._sort = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        before = self.persistentIndexList()
+        moved = [self._rows[ix.row()] for ix in before]
+        self._rows = self._sorted(self._rows)
+        where = {id(fs): row for row, fs in enumerate(self._rows)}
+        self.changePersistentIndexList(
+            before, [self.index(where[id(fs)], ix.column()) for fs, ix in zip(moved, before, strict=True)]
+        )
+        self.layoutChanged.emit()
+
+    def _sorted(self, rows: tuple[FindingStatus, ...]) -> tuple[FindingStatus, ...]:
+        column, order = self._sort
+        if column < 0:
+            return rows
+        key = self._sort_key(DecisionColumn(column))
+        return tuple(sorted(rows, key=key, reverse=order == Qt.SortOrder.DescendingOrder))
+
+    @staticmethod
+    def _sort_key(column: DecisionColumn) -> Callable[[FindingStatus], Any]:
+        if column is DecisionColumn.LEVEL:
+            return lambda fs: -fs.finding.level.rank
+        return lambda fs: str(DecisionsModel._display(fs, column)).lower()
 
     def rows(self) -> tuple[FindingStatus, ...]:
         return self._rows
+
+    @staticmethod
+    def _display(fs: FindingStatus, column: DecisionColumn) -> str:
+        f, d = fs.finding, fs.decision
+        if column is DecisionColumn.LEVEL:
+            return LEVEL_LABELS[f.level]
+        if column is DecisionColumn.CHECK:
+            return f.title
+        if column is DecisionColumn.OBJECT:
+            return f"{f.key}  [{f.discriminator}]" if f.discriminator else f.key
+        if column is DecisionColumn.STATUS:
+            return short_status(fs)
+        if column is DecisionColumn.NOTE:
+            return " ".join(d.note.split()) if d else ""
+        return f"{d.reviewer}, {d.decided_at[:10]}" if d else ""
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -125,21 +170,9 @@ class DecisionsModel(QAbstractTableModel):
         column = DecisionColumn(index.column())
         f, d = fs.finding, fs.decision
         if role == Qt.ItemDataRole.DisplayRole:
-            if column is DecisionColumn.LEVEL:
-                return LEVEL_LABELS[f.level]
-            if column is DecisionColumn.CHECK:
-                return f.title
-            if column is DecisionColumn.OBJECT:
-                return f"{f.key}  [{f.discriminator}]" if f.discriminator else f.key
-            if column is DecisionColumn.STATUS:
-                return short_status(fs)
-            if column is DecisionColumn.NOTE:
-                return " ".join(d.note.split()) if d else ""
-            return f"{d.reviewer}, {d.decided_at[:10]}" if d else ""
+            return self._display(fs, column)
         if role == SortRole:
-            if column is DecisionColumn.LEVEL:
-                return -f.level.rank
-            return str(self.data(index, Qt.ItemDataRole.DisplayRole)).lower()
+            return self._sort_key(column)(fs)
         if role == Qt.ItemDataRole.DecorationRole:
             if column is DecisionColumn.LEVEL:
                 return level_icon(f.level)
@@ -173,6 +206,12 @@ class DecisionsProxy(QSortFilterProxyModel):
         self.setSortRole(SortRole)
         self._words: tuple[str, ...] = ()
         self._mode = self.ALL
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        # The source sorts with one key per row; the proxy keeps the source order (its own sort column stays -1).
+        model = self.sourceModel()
+        assert isinstance(model, DecisionsModel)
+        model.sort(column, order)
 
     def set_filter(self, text: str, mode: str) -> None:
         self.beginFilterChange()

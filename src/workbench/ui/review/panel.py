@@ -80,6 +80,7 @@ DEFAULT_STATEMENT = (
 ChecklistKeyRole = Qt.ItemDataRole.UserRole + 1
 AnyIndex = QModelIndex | QPersistentModelIndex
 _GREEN, _ORANGE, _GREY = "#2e7d32", "#ef8f00", "#5f6b7a"
+RUN_DETAIL_ROWS = 300  # findings listed per group of a run's details
 
 
 def _when(iso: str | None) -> str:
@@ -695,8 +696,13 @@ class ReviewPanel(QWidget):
             top.setFont(0, bold)
             top.setIcon(0, dot_icon(colour, 8))
             self.run_details.addTopLevelItem(top)
-            for f in findings:
+            # A few hundred per group: thousands of rows here would freeze the window while they are built,
+            # and the decisions table lists (and filters) every finding.
+            for f in findings[:RUN_DETAIL_ROWS]:
                 QTreeWidgetItem(top, [_finding_label(f), f.check, f.level.value])
+            if len(findings) > RUN_DETAIL_ROWS:
+                more = QTreeWidgetItem(top, [f"… and {len(findings) - RUN_DETAIL_ROWS} more (see the decisions table)"])
+                more.setForeground(0, QBrush(QColor(_GREY)))
             top.setExpanded(label != "Still open" or len(findings) <= 20)
 
     # -- decisions -------------------------------------------------------------------------------------------
