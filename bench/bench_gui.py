@@ -11,12 +11,15 @@
    < 100 ms per keystroke). Tree timings are taken with the default expansion (categories open) and with
    every group expanded, the worst case for the view.
 
-Measured 2026-11-22 on the 2-vCPU dev machine, PostgreSQL 15, with other test suites running (load ~3):
-  audit of 2,000 tables: 31 s, 8,675 findings in 14 batches; event-loop gaps p99 13.5 ms, longest 196 ms
-      (during catalog parsing and the tenant_isolation_gap check: the audit thread holds the GIL in long
-      C calls, e.g. psycopg's fetchall of ~14k column rows; target 50 ms not met).
-  20,000 findings: load 155 ms; sort 68 ms (categories open) / 334 ms (every group expanded);
-      filter per keystroke median 45 ms, max 66 ms (71 ms expanded).
+Measured 2026-11-22 (later session) on the 2-vCPU dev machine, PostgreSQL 15, a fresh review store:
+  audit of 2,000 tables: 1.7-2.4 s, 8,675 findings in 14 batches; event-loop gaps p99 22-29 ms; longest
+      gap during the audit 42-55 ms; after it, one gap of 0.31-0.34 s when the run is stored in the review
+      store and the window repaints (a Python thread serialising the snapshot competes for the GIL with
+      each of the paint's ~6,000 calls into the models; target 50 ms not met there).
+      Before this session: 0.87-3.7 s (GIL slices of 5 ms, the review store decoding every stored run
+      beside the audit, repeated full garbage collections, a proxy-sorted decisions table).
+  20,000 findings: load 145-190 ms; sort 75-100 ms (categories open) / 335-530 ms (every group expanded);
+      filter per keystroke median 45-58 ms, max 66-80 ms.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import platform
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,7 @@ import workbench.ui  # noqa: F401  (PySide6 work-arounds first)
 from workbench.core.checks import AuditConfig, all_checks
 from workbench.core.embedded import EmbeddedServer, load_sql
 from workbench.core.model import Finding, ObjectRef
+from workbench.core.review.store import DATA_DIR_ENV
 from workbench.ui.findings.panel import FindingsPanel
 from workbench.ui.main_window import MainWindow
 from workbench.ui.models.findings_model import Column
@@ -244,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         "targets": TARGETS,
     }
     if not args.skip_audit:
+        # A review store of its own: runs recorded by earlier benchmarks would change what is measured.
+        os.environ.setdefault(DATA_DIR_ENV, tempfile.mkdtemp(prefix="bench-gui-store-"))
         report["audit"] = bench_audit(args.tables)
         print(json.dumps(report["audit"]), flush=True)
     report["tree"] = bench_tree(args.findings)
