@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QModelRoleData, QSortFilterProxyModel, Qt
 from pytestqt.modeltest import ModelTester
 
 from tests.ui.synthetic import SPECS, finding, many_findings
@@ -157,3 +157,44 @@ def test_group_rows_describe_their_check() -> None:
     model, _ = model_and_proxy()
     check = model.index(0, Column.DETAIL, model.index(0, 0))
     assert check.data() == SPECS["rls_disabled_in_public"].description
+
+
+DELEGATE_ROLES = (
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.DecorationRole,
+    Qt.ItemDataRole.FontRole,
+    Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.CheckStateRole,
+    FindingRole,
+)
+
+
+def _all_indexes(model: QSortFilterProxyModel, parent: QModelIndex = QModelIndex()):  # noqa: B008
+    for row in range(model.rowCount(parent)):
+        for column in range(model.columnCount(parent)):
+            index = model.index(row, column, parent)
+            yield index
+            if column == 0:
+                yield from _all_indexes(model, index)
+
+
+def test_a_cell_painted_in_one_call_shows_what_data_shows() -> None:
+    """The tree's delegate asks for every role of a cell at once (multiData, answered by the proxy in one call
+    into Python): texts, icons, fonts and tooltips must be exactly those of data(), sorted and filtered."""
+    model, proxy = model_and_proxy((*FINDINGS, *many_findings(30)))
+    proxy.sort(Column.WHERE, Qt.SortOrder.DescendingOrder)
+    proxy.set_filter(FindingFilter(text="public"))
+    cells = list(_all_indexes(proxy))
+    assert len(cells) > 6 * 30
+    for index in cells:
+        span = [QModelRoleData(int(role)) for role in DELEGATE_ROLES]
+        proxy.multiData(index, span)
+        for role, got in zip(DELEGATE_ROLES, span, strict=True):
+            expected = index.data(role)
+            if role == Qt.ItemDataRole.DecorationRole and expected is not None:
+                assert got.data().cacheKey() == expected.cacheKey()
+            else:
+                assert got.data() == expected, (index.row(), index.column(), role)
+        assert proxy.flags(index) == model.flags(proxy.mapToSource(index))
+    assert {index.data() for index in cells if index.column() == Column.LEVEL} >= {"Error", "Warning"}

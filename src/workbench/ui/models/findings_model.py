@@ -18,6 +18,8 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -68,6 +70,15 @@ class NodeKind(IntEnum):
 _COLUMNS = len(Column)
 _GROUP_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _LEAF_FLAGS = _GROUP_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+# Enum members as plain module constants: `NodeKind.FINDING` or `Qt.ItemDataRole.DisplayRole` is a Python-level
+# descriptor call each time, and the methods below run thousands of times per paint.
+_ROOT, _CATEGORY, _FINDING = NodeKind.ROOT, NodeKind.CATEGORY, NodeKind.FINDING
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_LEVEL_COLUMN, _STATUS_COLUMN = int(Column.LEVEL), int(Column.STATUS)
 _LEVEL_BY_RANK = {level.rank: level for level in Level}
 _CATEGORY_ORDER = {c: i for i, c in enumerate(Category)}
 
@@ -186,6 +197,8 @@ class FindingsModel(QAbstractItemModel):
 
     def set_statuses(self, statuses: Mapping[str, StatusBadge]) -> None:
         """Show review statuses (by fingerprint) in the Status column; one change signal per check group."""
+        if statuses == self._statuses:
+            return  # nothing to repaint
         self._statuses = dict(statuses)
         for cat in self._root.children:
             for chk in cat.children:
@@ -495,12 +508,14 @@ class FindingsModel(QAbstractItemModel):
         return node
 
     def _index_of(self, node: _Node) -> QModelIndex:
-        if node.kind is NodeKind.ROOT:
+        if node.kind is _ROOT:
             return QModelIndex()
         return self.createIndex(node.row, 0, node)
 
     # -- QAbstractItemModel ------------------------------------------------------------------------------------
-    # These four run once or more per visible row; they avoid hasIndex() and other calls back into Python.
+    # These run once or more per visible cell; they avoid hasIndex() and other calls back into Python. Each call
+    # from Qt into Python must take the GIL, which a busy worker thread (an audit, the review store) hands over
+    # only after the switch interval: the fewer calls a paint makes, the less a busy worker slows it down.
     def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
         if parent.isValid():
             if parent.column() != 0:
@@ -516,9 +531,19 @@ class FindingsModel(QAbstractItemModel):
         if not index.isValid():
             return QModelIndex()
         up = index.internalPointer().parent
-        if up is None or up.kind is NodeKind.ROOT:
+        if up is None or up.kind is _ROOT:
             return QModelIndex()
         return self.createIndex(up.row, 0, up)
+
+    def sibling(self, row: int, column: int, index: AnyIndex) -> QModelIndex:
+        # The default asks parent() and index(): two calls into Python instead of this one.
+        if not index.isValid() or not 0 <= column < _COLUMNS:
+            return QModelIndex()
+        node = index.internalPointer()
+        if row == index.row():
+            return self.createIndex(row, column, node)
+        siblings = node.parent.children
+        return self.createIndex(row, column, siblings[row]) if 0 <= row < len(siblings) else QModelIndex()
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         if not parent.isValid():
@@ -535,8 +560,8 @@ class FindingsModel(QAbstractItemModel):
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        if index.internalPointer().kind is NodeKind.FINDING:
+            return _NO_FLAGS
+        if index.internalPointer().kind is _FINDING:
             return _LEAF_FLAGS  # lets views skip asking a leaf for children
         return _GROUP_FLAGS
 
@@ -552,21 +577,32 @@ class FindingsModel(QAbstractItemModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        node = self._node(index)
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        return self._value(index.internalPointer(), index.column(), role)
+
+    def multiData(self, index: AnyIndex, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
+        """Every role a delegate asks for in one call (Qt's default calls data() once per role: seven a cell)."""
+        node = index.internalPointer() if index.isValid() else None
+        for role_data in roleDataSpan:  # type: ignore[union-attr]
+            value = None if node is None else self._value(node, index.column(), role_data.role())
+            if value is None:
+                role_data.clearData()
+            else:
+                role_data.setData(value)
+
+    def _value(self, node: _Node, column: int, role: int) -> Any:
+        if role == _DISPLAY:
             return self._display(node, column)
-        if role == Qt.ItemDataRole.DecorationRole:
-            if column == Column.LEVEL and node.rank:
+        if role == _DECORATION:
+            if column == _LEVEL_COLUMN and node.rank:
                 return level_icon(_LEVEL_BY_RANK[node.rank])
-            if column == Column.STATUS and node.finding is not None:
+            if column == _STATUS_COLUMN and node.finding is not None:
                 badge = self._statuses.get(node.finding.fingerprint)
                 return dot_icon(badge.colour, 8) if badge and badge.colour else None
             return None
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return self._tooltip(node, column)
-        if role == Qt.ItemDataRole.FontRole:
-            return self._bold if node.kind is NodeKind.CATEGORY else None
+        if role == _FONT:
+            return self._bold if node.kind is _CATEGORY else None
         if role == FindingRole:
             return node.finding
         if role == NodeKindRole:
@@ -649,6 +685,14 @@ class FindingsProxyModel(QSortFilterProxyModel):
         # re-filtering every row of every group ever expanded.
         self.invalidate()
         source.notify_counts()
+
+    # The proxy's own data() and flags() map each call to the source through source.index() and call the source
+    # again; multiData is not forwarded at all. Answered here, a cell costs one call into Python, not nine.
+    def multiData(self, index: AnyIndex, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
+        self.source().multiData(self.mapToSource(index), roleDataSpan)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        return self.source().flags(self.mapToSource(index))
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         node = source_parent.internalPointer() if source_parent.isValid() else self._source._root  # type: ignore[union-attr]

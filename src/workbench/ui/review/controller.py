@@ -72,6 +72,7 @@ class _Op:
     fn: Callable[[ReviewStore | None], Any]
     done: Callable[[Any], None] | None
     writes: bool
+    review: str | None = None  # the review a "read" shows
 
 
 def read_view(store: ReviewStore, name: str, *, history: bool) -> ReviewView:
@@ -156,7 +157,7 @@ class ReviewController(QObject):
         self.current = name
         if name is None or self.unavailable is not None:
             return
-        self._submit("read", lambda store: read_view(_need(store), name, history=True), self._view_done)
+        self._submit("read", lambda store: read_view(_need(store), name, history=True), self._view_done, review=name)
 
     def refresh(self) -> None:
         self.show(self.current)
@@ -176,6 +177,9 @@ class ReviewController(QObject):
             self.sig_recorded.emit(name, comparison)
             self._view_done(view)
 
+        # A read of this review still waiting (e.g. queued while the audit ran) would show what the record is
+        # about to replace, and repaint the window while the record runs: the record's own view serves instead.
+        self._queue = [q for q in self._queue if not (q.label == "read" and q.review == name)]
         self._submit("record", op, done, writes=True)
 
     def decide(
@@ -216,11 +220,17 @@ class ReviewController(QObject):
 
     # -- the queue ---------------------------------------------------------------------------------------------
     def _submit(
-        self, label: str, fn: Callable[[ReviewStore | None], Any], done: Callable[[Any], None], *, writes: bool = False
+        self,
+        label: str,
+        fn: Callable[[ReviewStore | None], Any],
+        done: Callable[[Any], None],
+        *,
+        writes: bool = False,
+        review: str | None = None,
     ) -> None:
         if self._closed or self.unavailable is not None:
             return
-        self._queue.append(_Op(label, fn, done, writes))
+        self._queue.append(_Op(label, fn, done, writes, review))
         self._next()
 
     def hold(self, held: bool) -> None:
