@@ -453,3 +453,57 @@ def test_partition_key_column_reads_only_single_plain_columns() -> None:
     assert key("RANGE (date_trunc('day'::text, at))") is None
     assert key('RANGE (at COLLATE "C")') is None
     assert key("RANGE (missing)") is None
+
+
+# --------------------------------------------------------------------------------------------------
+# autovacuum_disabled
+# --------------------------------------------------------------------------------------------------
+
+AUTOVACUUM_SCHEMA = '''
+create table public.job_queue (id int primary key, payload text) with (autovacuum_enabled = false);
+create table public."staging; ""load""" (id int) with (autovacuum_enabled = off, fillfactor = 70);
+create materialized view public.daily_totals with (autovacuum_enabled = 0) as select 1 as n;
+create table public.tuned (id int) with (autovacuum_enabled = true, autovacuum_vacuum_scale_factor = 0.01);
+create table public.plain (id int);
+'''
+
+
+def test_autovacuum_disabled_reports_tables_and_matviews_with_it_off(fresh_db: str, audit_sql: AuditSql) -> None:
+    result = audit_sql(fresh_db, AUTOVACUUM_SCHEMA, "autovacuum_disabled")
+    found = {f.key: f for f in only(result, "autovacuum_disabled")}
+    # autovacuum_enabled = true, other storage parameters and no parameters at all are healthy.
+    assert set(found) == {"public.job_queue", 'public.staging; "load"', "public.daily_totals"}
+    queue = found["public.job_queue"]
+    assert queue.level == "info"
+    assert queue.evidence["options"] == ["autovacuum_enabled=false"]
+    assert "autovacuum_enabled=false" in queue.detail
+    assert found["public.daily_totals"].remediation_sql == (
+        'ALTER MATERIALIZED VIEW "public"."daily_totals" RESET (autovacuum_enabled);'
+    )
+    assert found['public.staging; "load"'].remediation_sql == (
+        'ALTER TABLE "public"."staging; ""load""" RESET (autovacuum_enabled);'
+    )
+    for finding in found.values():
+        execute_each(fresh_db, finding.remediation_sql)
+    assert keys(audit_sql(fresh_db, "", "autovacuum_disabled"), "autovacuum_disabled") == set()
+    with psycopg.connect(fresh_db) as conn:
+        (options,) = conn.execute("select reloptions from pg_class where relname = 'staging; \"load\"'").fetchone()
+    assert options == ["fillfactor=70"]  # only autovacuum_enabled was reset
+
+
+def test_autovacuum_disabled_warns_when_the_server_runs_no_autovacuum(fresh_db: str, audit_sql: AuditSql) -> None:
+    assert keys(audit_sql(fresh_db, "", "autovacuum_disabled"), "autovacuum_disabled") == set()
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("alter system set autovacuum = off")
+        conn.execute("select pg_reload_conf()")
+        try:
+            wait_for(fresh_db, "select current_setting('autovacuum')", lambda row: row == ("off",))
+            [finding] = only(audit_sql(fresh_db, "", "autovacuum_disabled"), "autovacuum_disabled")
+            assert (finding.key, finding.level) == ("setting:autovacuum", "warn")
+            assert finding.evidence["remediation_transactional"] is False
+            execute_each(fresh_db, finding.remediation_sql)
+            wait_for(fresh_db, "select current_setting('autovacuum')", lambda row: row == ("on",))
+        finally:
+            conn.execute("alter system reset autovacuum")
+            conn.execute("select pg_reload_conf()")
+    assert keys(audit_sql(fresh_db, "", "autovacuum_disabled"), "autovacuum_disabled") == set()

@@ -104,7 +104,8 @@ def test_remediation_plan_tiers(demo_review: DemoReview) -> None:
     deferred = {i.check: i for i in tiers["deferred"].items}
     assert demo_review.accepted.check in deferred and deferred[demo_review.accepted.check].status == "accepted risk"
     assert deferred[demo_review.deferred.check].status == "deferred until 2099-01-31"
-    assert demo_review.false_positive.key not in {o for t in model.plan for i in t.items for o in i.objects}
+    fp = demo_review.false_positive  # other checks may report the same object: compare check and object
+    assert fp.key not in {o for t in model.plan for i in t.items if i.check == fp.check for o in i.objects}
     done = [i for t in model.plan for i in t.items if i.status.startswith("fixed (verified")]
     assert any(i.check == FIXED.split(":")[0] and "public.labels" in i.objects for i in done)
     ids = [i.id for i in tiers["security"].items]

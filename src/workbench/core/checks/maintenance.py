@@ -18,11 +18,18 @@ from psycopg import sql
 
 from workbench.core.checks.config import AuditConfig
 from workbench.core.checks.exposure import is_user_object, matches_any
-from workbench.core.checks.indexes import NAMEDATALEN, _names_in_use, _partitions, _truncate, _user_relation
-from workbench.core.checks.objects import rel_ident, relation_ref, render, sequence_ref
+from workbench.core.checks.indexes import (
+    _NOT_TRANSACTIONAL,
+    NAMEDATALEN,
+    _names_in_use,
+    _partitions,
+    _truncate,
+    _user_relation,
+)
+from workbench.core.checks.objects import comment, rel_ident, relation_ref, render, sequence_ref
 from workbench.core.checks.registry import CheckSkipped, CheckSpec, check
 from workbench.core.checks.statistics import require_stats_age, stats_evidence
-from workbench.core.model import Category, Column, Finding, Level, Relation, Sequence, Snapshot
+from workbench.core.model import Category, Column, Finding, Level, ObjectRef, Relation, Sequence, Snapshot
 
 TIME_TYPES = ("date", "timestamp", "timestamptz")
 
@@ -712,4 +719,85 @@ def unbounded_log_table(spec: CheckSpec, snapshot: Snapshot, config: AuditConfig
                 "patterns": [p for p in patterns if matches_any(rel.name, [p])],
                 "min_bytes": min_bytes,
             },
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# autovacuum_disabled
+# --------------------------------------------------------------------------------------------------
+
+
+def _is_off(value: str | None) -> bool:
+    """A PostgreSQL boolean that reads as false (parse_bool: any prefix of false/no, of/off, 0)."""
+    v = (value or "").strip().lower()
+    if not v:
+        return False
+    return v == "0" or "false".startswith(v) or "no".startswith(v) or (len(v) > 1 and "off".startswith(v))
+
+
+_SERVER_SWITCHES = {
+    "autovacuum": "the autovacuum launcher is off for the whole server",
+    "track_counts": "track_counts is off, so autovacuum has no statistics to act on (and stays idle)",
+}
+
+
+@check(
+    "autovacuum_disabled",
+    "Autovacuum disabled",
+    Level.INFO,
+    Category.MAINTENANCE,
+    description=(
+        "A table has autovacuum_enabled=false as a storage parameter, or autovacuum is off for the whole "
+        "server (autovacuum or track_counts off: warn)."
+    ),
+    rationale=(
+        "Without autovacuum nothing reclaims the dead row versions UPDATE and DELETE leave behind, and nothing "
+        "refreshes the planner statistics: the table bloats, its indexes with it, and plans degrade as the data "
+        "changes. Only the anti-wraparound vacuum still runs, late and all at once. A bulk-loaded staging table "
+        "or a table vacuumed by a scheduled job may have it off on purpose: then say so in the review."
+    ),
+    remediation=(
+        "Reset the storage parameter (the table then follows the server's autovacuum settings, which can be "
+        "tuned per table instead: autovacuum_vacuum_scale_factor, autovacuum_vacuum_cost_limit). For the server, "
+        "set autovacuum and track_counts back on in postgresql.conf or with ALTER SYSTEM and reload."
+    ),
+)
+def autovacuum_disabled(spec: CheckSpec, snapshot: Snapshot, config: AuditConfig) -> Iterator[Finding]:
+    for name, why in _SERVER_SWITCHES.items():
+        value = snapshot.setting(name)
+        if value is None or not _is_off(value):
+            continue
+        yield spec.finding(
+            ObjectRef("setting", f"setting:{name}", None, None, name),
+            f"Autovacuum does not run: {why}.",
+            level=Level.WARN,
+            evidence={"setting": name, "value": value, **_NOT_TRANSACTIONAL},
+            sql=comment("ALTER SYSTEM cannot run inside a transaction block: run it on its own (autocommit).")
+            + render(
+                sql.SQL("ALTER SYSTEM SET {} = on").format(sql.Identifier(name)),
+                sql.SQL("SELECT pg_catalog.pg_reload_conf()"),
+            ),
+        )
+    for rel in snapshot.relations:
+        value = rel.option("autovacuum_enabled")
+        if value is None or not _is_off(value) or _user_relation(snapshot, rel.oid, "rm") is None:
+            continue
+        kind = "materialized view" if rel.kind == "m" else "table"
+        stats = rel.stats
+        yield spec.finding(
+            relation_ref(rel),
+            f"Autovacuum is disabled on {kind} {rel.qualified} (autovacuum_enabled={value}).",
+            evidence={
+                "options": list(rel.options),
+                "size_bytes": rel.size_bytes,
+                "rows_estimate": _rows_estimate(rel),
+                "n_dead_tup": stats.n_dead_tup if stats else None,
+                "last_vacuum": stats.last_vacuum if stats else None,
+                "last_analyze": stats.last_analyze if stats else None,
+            },
+            sql=render(
+                sql.SQL("ALTER {} {} RESET (autovacuum_enabled)").format(
+                    sql.SQL("MATERIALIZED VIEW" if rel.kind == "m" else "TABLE"), rel_ident(rel)
+                )
+            ),
         )

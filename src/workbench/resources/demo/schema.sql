@@ -457,6 +457,7 @@ $$;
 
 -- In-app notifications.
 -- defect: stale_statistics
+-- defect: autovacuum_disabled
 -- Autovacuum (and with it auto-analyze) was switched off for a backfill and never switched back on; the
 -- table has thousands of rows and has never been analyzed.
 create table public.notifications (
@@ -554,6 +555,7 @@ create table public.stripe_events (
 -- defect: rls_enabled_no_policy
 -- defect: table_bloat
 -- defect: stale_statistics
+-- defect: autovacuum_disabled
 -- Autovacuum was disabled because "vacuum slowed the workers down"; finished jobs are deleted in bulk, the
 -- dead tuples are never reclaimed and the table is never analyzed (activity.sql inserts 20,000 jobs and
 -- deletes 15,000).
