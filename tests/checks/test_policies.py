@@ -64,12 +64,20 @@ create policy tenant_update on public.docs for update to authenticated
     with check (current_setting('request.jwt.claims', true)::jsonb ->> 'tenant' = tenant);
 create policy members_insert on public.docs for insert to authenticated
     with check (auth.uid() in (select user_id from public.members) and auth.role() = 'authenticated');
-
--- wrapped, or only inside a sub-select: must not be reported
-create policy tenant_read on public.docs for select to authenticated
-    using ((select auth.jwt() ->> 'tenant') = tenant);
+-- inside a sub-select that reads a table, the call runs for every row it reads (as splinter reports too)
 create policy member_delete on public.docs for delete to authenticated
     using (owner in (select user_id from public.members m where m.user_id = auth.uid()));
+-- correlated: the sub-select, and the call in it, run again for every row of docs
+create policy member_read on public.docs for select to authenticated
+    using (exists (select 1 from public.members m where m.user_id = docs.owner and m.user_id = auth.uid()));
+
+-- wrapped in a scalar sub-select of its own, at any depth: must not be reported
+create policy tenant_read on public.docs for select to authenticated
+    using ((select auth.jwt() ->> 'tenant') = tenant);
+create table public.notes (id int primary key, owner uuid);
+alter table public.notes enable row level security;
+create policy member_notes on public.notes for select to authenticated
+    using (exists (select 1 from public.members m where m.user_id = notes.owner and m.user_id = (select auth.uid())));
 
 -- realtime is in scope (as in splinter); storage and tables without RLS are not
 create schema realtime;
@@ -89,6 +97,8 @@ def test_auth_rls_initplan_reports_unwrapped_calls_per_policy(supabase_db: str, 
         "auth_rls_initplan:public.docs:own_rows",
         "auth_rls_initplan:public.docs:tenant_update",
         "auth_rls_initplan:public.docs:members_insert",
+        "auth_rls_initplan:public.docs:member_delete",
+        "auth_rls_initplan:public.docs:member_read",
         "auth_rls_initplan:realtime.messages:topic_owner",
     }
     own = found["auth_rls_initplan:public.docs:own_rows"]
@@ -105,12 +115,17 @@ def test_auth_rls_initplan_reports_unwrapped_calls_per_policy(supabase_db: str, 
     # the test expression of `x IN (select ...)` runs per row: reported, the sub-select itself is kept
     insert = found["auth_rls_initplan:public.docs:members_insert"]
     assert insert.evidence["unwrapped_calls"] == {"WITH CHECK": ["auth.uid()", "auth.role()"]}
+    # in a sub-select: the call is wrapped where it stands, the sub-select is kept
+    read = found["auth_rls_initplan:public.docs:member_read"]
+    assert read.evidence["unwrapped_calls"] == {"USING": ["auth.uid()"]}
+    assert read.remediation_sql is not None and "(m.user_id = (select auth.uid()))" in read.remediation_sql
+    assert "EXISTS ( SELECT 1" in read.remediation_sql
 
 
 def test_auth_rls_initplan_fix_removes_the_finding_and_keeps_the_rows(supabase_db: str, audit_sql: AuditSql) -> None:
     result = audit_sql(supabase_db, INITPLAN, "auth_rls_initplan")
     statements = [f.remediation_sql for f in result.findings if f.check == "auth_rls_initplan"]
-    assert len(statements) == 4 and all(statements)
+    assert len(statements) == 6 and all(statements)
 
     probes = [
         ("SELECT id FROM public.docs ORDER BY id", {"sub": U1, "tenant": "t3"}),
@@ -145,6 +160,13 @@ def test_wrap_calls_changes_only_the_calls_the_tree_reported() -> None:
     )
     # text and tree disagree (two calls reported, one printed): no rewrite is offered
     assert wrap_calls("(auth.uid() = owner)", ["auth.uid", "auth.uid"]) is None
+    # a call in a sub-select that has a FROM is wrapped in place; FROM inside a function call does not count
+    nested = (
+        "(EXISTS ( SELECT 1 FROM members m WHERE ((m.user_id = auth.uid()) AND (m.since < ( SELECT "
+        "EXTRACT(epoch FROM now()) AS x)))))"
+    )
+    assert wrap_calls(nested, ["auth.uid"]) == nested.replace("= auth.uid())", "= (select auth.uid()))")
+    assert wrap_calls("( SELECT (EXTRACT(epoch FROM auth.uid_time()) > 0) AS ok)", ["auth.uid_time"]) is None
 
 
 def test_parsed_policy_is_cached_per_snapshot(supabase_db: str, load_sql: Any) -> None:

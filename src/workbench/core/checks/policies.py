@@ -216,6 +216,13 @@ class _TextCall:
     start: int
     end: int
     depth: int  # enclosing sub-selects
+    wrapped: bool  # its innermost sub-select has no FROM: `(select auth.uid())`
+
+
+@dataclass(slots=True)
+class _Frame:
+    subselect: bool  # the parenthesis opens a sub-select
+    has_from: bool = False
 
 
 def _identifier(kind: str, text: str) -> str:
@@ -224,16 +231,20 @@ def _identifier(kind: str, text: str) -> str:
 
 @functools.lru_cache(maxsize=1024)  # policies repeat the same expressions table after table
 def _text_calls(text: str) -> tuple[_TextCall, ...]:
-    """Function calls printed in a deparsed expression, with their span and sub-select depth."""
+    """Function calls printed in a deparsed expression, with their span, sub-select depth and whether their
+    innermost sub-select is a scalar one without FROM."""
     tokens = [(m.lastgroup or "", m.group(), m.start(), m.end()) for m in _SQL_TOKEN.finditer(text)]
     tokens = [t for t in tokens if t[0] != "space"]
-    frames: list[bool] = []  # per open parenthesis: does it open a sub-select?
-    pending: list[tuple[int, str, int, int]] = []  # (frame level, name, start, depth) of calls awaiting ")"
-    calls: list[_TextCall] = []
+    frames: list[_Frame] = []  # one per open parenthesis
+    # (frame level, name, start, depth, innermost sub-select frame) of the calls awaiting their ")"
+    pending: list[tuple[int, str, int, int, _Frame | None]] = []
+    closed: list[tuple[str, int, int, int, _Frame | None]] = []
     i = 0
     while i < len(tokens):
         kind, value, start, _ = tokens[i]
         if kind in ("word", "quoted"):
+            if kind == "word" and value.upper() == "FROM" and frames and frames[-1].subselect:
+                frames[-1].has_from = True
             parts = [_identifier(kind, value)]
             j = i + 1
             while j + 1 < len(tokens) and tokens[j][1] == "." and tokens[j + 1][0] in ("word", "quoted"):
@@ -241,30 +252,37 @@ def _text_calls(text: str) -> tuple[_TextCall, ...]:
                 j += 2
             if j < len(tokens) and tokens[j][1] == "(" and len(parts) <= 2:
                 name = ".".join(parts) if len(parts) == 2 else f"pg_catalog.{parts[0]}"
-                pending.append((len(frames), name, start, sum(frames)))
+                innermost = next((f for f in reversed(frames) if f.subselect), None)
+                pending.append((len(frames), name, start, sum(f.subselect for f in frames), innermost))
             i = j
             continue
         if value == "(":
             following = tokens[i + 1] if i + 1 < len(tokens) else None
-            frames.append(following is not None and following[0] == "word" and following[1].upper() in _QUERY_KEYWORDS)
+            frames.append(
+                _Frame(following is not None and following[0] == "word" and following[1].upper() in _QUERY_KEYWORDS)
+            )
         elif value == ")" and frames:
             frames.pop()
             while pending and pending[-1][0] == len(frames):
-                _, name, call_start, depth = pending.pop()
-                calls.append(_TextCall(name, call_start, tokens[i][3], depth))
+                _, name, call_start, depth, innermost = pending.pop()
+                closed.append((name, call_start, tokens[i][3], depth, innermost))
         i += 1
+    calls = (
+        _TextCall(name, a, b, depth, innermost is not None and not innermost.has_from)
+        for name, a, b, depth, innermost in closed
+    )
     return tuple(sorted(calls, key=lambda c: c.start))
 
 
 def wrap_calls(text: str, names: Iterable[str]) -> str | None:
-    """``text`` with each call to ``names`` outside a sub-select wrapped as ``(select call(...))``.
+    """``text`` with each unwrapped call to ``names`` wrapped as ``(select call(...))``.
 
     ``names`` are the unwrapped calls the tree analysis found (``auth.uid``, ``pg_catalog.current_setting``),
-    one entry per call. Returns None when the text does not show exactly those calls outside sub-selects,
-    so a rewrite is only ever offered when text and tree agree.
+    one entry per call, at any depth. Returns None when the text does not show exactly those calls unwrapped
+    (outside any sub-select, or in one with a FROM), so a rewrite is only ever offered when text and tree agree.
     """
     wanted = Counter(names)
-    found = [c for c in _text_calls(text) if c.depth == 0 and c.name in wanted]
+    found = [c for c in _text_calls(text) if not c.wrapped and c.name in wanted]
     if Counter(c.name for c in found) != wanted:
         return None
     out: list[str] = []
@@ -305,15 +323,18 @@ def _display(name: str) -> str:
     Category.PERFORMANCE,
     description=(
         "A policy calls auth.uid(), auth.jwt(), auth.role(), auth.email() or current_setting() outside a "
-        "sub-select, so the call runs once for every row the query touches."
+        "scalar sub-select of its own, so the call runs once for every row the query touches."
     ),
     rationale=(
         "A bare function call in a policy is evaluated per row: on a large table the same `auth.uid()` (and the "
         "JSON parsing of the JWT claims behind it) runs millions of times. Written as `(select auth.uid())` it "
-        "becomes an InitPlan, evaluated once per statement, with the same result."
+        "becomes an InitPlan, evaluated once per statement, with the same result. The same holds inside a "
+        "sub-select: in `exists (select 1 from members m where m.org_id = t.org_id and m.user_id = auth.uid())` "
+        "the call runs for every member row read, for every row of t."
     ),
     remediation=(
-        "Wrap each call in a scalar sub-select, e.g. `(select auth.uid()) = user_id`. The SQL below rewrites "
+        "Wrap each call in a scalar sub-select of its own, e.g. `(select auth.uid()) = user_id`, also inside "
+        "sub-selects. The SQL below rewrites "
         "the policy's own expression, changing only the reported calls."
     ),
 )
@@ -331,8 +352,8 @@ def auth_rls_initplan(spec: CheckSpec, snapshot: Snapshot, config: AuditConfig) 
         where = " and ".join(unwrapped)
         yield spec.finding(
             policy_ref(pol),
-            f"Policy {pol.name} on {rel.qualified} calls {', '.join(shown)} outside a sub-select in {where}: "
-            "evaluated once per row.",
+            f"Policy {pol.name} on {rel.qualified} calls {', '.join(shown)} in {where} without wrapping it as "
+            "(select …): evaluated once per row.",
             evidence={
                 "unwrapped_calls": {clause: [_display(n) for n in calls] for clause, calls in unwrapped.items()},
                 **_policy_evidence(pol),

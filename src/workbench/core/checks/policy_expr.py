@@ -549,13 +549,19 @@ class Call:
     ``name`` is ``schema.function`` (``None`` when the OID is unknown to the lookup), ``kind`` the node type
     (FUNCEXPR, AGGREF, WINDOWFUNC, SQLVALUEFUNCTION), ``depth`` the number of enclosing sub-selects;
     ``in_subselect`` is ``depth > 0`` (a call in the test expression of ``x IN (select ...)`` is evaluated
-    per outer row and is *not* in a sub-select).
+    per outer row and is *not* in a sub-select). ``wrapped``: the call is evaluated once per statement, because
+    its innermost sub-select is a scalar one of its own: no FROM and no reference to an outer query, like
+    ``(select auth.uid())`` or ``(select auth.jwt() ->> 'role')``. A call in the WHERE of
+    ``exists (select 1 from members m where m.user_id = auth.uid())`` is in a sub-select but not wrapped:
+    it runs for every row that sub-select reads (and the sub-select again for every row of the policy's
+    table when it is correlated).
     """
 
     name: str | None
     oid: int | None
     kind: str
     depth: int
+    wrapped: bool = False
 
     @property
     def in_subselect(self) -> bool:
@@ -578,6 +584,15 @@ class TreeFacts:
         self.entries: list[_Entry] | None = None
         self.variables: list[_Entry] = []
         self.calls: list[Call] | None = None
+
+    def correlated_queries(self) -> set[int]:
+        """ids of the sub-select QUERY nodes that read a column of an outer query (re-run per outer row)."""
+        found: set[int] = set()
+        for entry in self.variables:
+            levelsup = entry.node.get_int("varlevelsup", 0) or 0
+            if 0 < levelsup <= len(entry.queries):
+                found.update(id(q) for q in entry.queries[len(entry.queries) - levelsup :])
+        return found
 
 
 class PolicyExpression:
@@ -664,23 +679,29 @@ class PolicyExpression:
         facts = self._facts
         if facts.calls is None:
             calls: list[Call] = []
-            for entry in self._entries():
+            entries = self._entries()
+            correlated = facts.correlated_queries()
+            for entry in entries:
                 node = entry.node
                 depth = len(entry.queries)
                 if node.type in _CALL_NODES:
                     oid = node.get_int(_CALL_NODES[node.type])
                     name = self.function_name(oid) if oid is not None else None
-                    calls.append(Call(name, oid, node.type, depth))
                 elif node.type == "SQLVALUEFUNCTION":
                     op = node.get_int("op")
                     keyword = SQL_VALUE_FUNCTIONS.get(op) if op is not None else None
-                    name = f"pg_catalog.{keyword}" if keyword else None
-                    calls.append(Call(name, None, node.type, depth))
+                    name, oid = (f"pg_catalog.{keyword}" if keyword else None), None
+                else:
+                    continue
+                inner = entry.queries[-1] if entry.queries else None
+                wrapped = inner is not None and not inner.get("rtable") and id(inner) not in correlated
+                calls.append(Call(name, oid, node.type, depth, wrapped))
             facts.calls = calls
         return list(facts.calls)
 
     def unwrapped_calls(self, names: Iterable[str]) -> list[str]:
-        """Names of calls to ``names`` that are not inside a sub-select, in tree order.
+        """Names of calls to ``names`` that are not wrapped in a scalar sub-select of their own (see
+        :class:`Call`), in tree order.
 
         A name with a dot (``auth.uid``) matches exactly; a bare name (``current_setting``) matches that
         function in any schema.
@@ -691,7 +712,7 @@ class PolicyExpression:
         return [
             call.name
             for call in self.function_calls()
-            if call.name is not None and not call.in_subselect and (call.name in qualified or _bare(call.name) in bare)
+            if call.name is not None and not call.wrapped and (call.name in qualified or _bare(call.name) in bare)
         ]
 
     # -- constant truth ----------------------------------------------------------------------------
