@@ -215,7 +215,6 @@ class _TextCall:
     name: str  # schema.function as the catalog spells it (pg_catalog for unqualified names)
     start: int
     end: int
-    depth: int  # enclosing sub-selects
     wrapped: bool  # its innermost sub-select has no FROM: `(select auth.uid())`
 
 
@@ -231,14 +230,14 @@ def _identifier(kind: str, text: str) -> str:
 
 @functools.lru_cache(maxsize=1024)  # policies repeat the same expressions table after table
 def _text_calls(text: str) -> tuple[_TextCall, ...]:
-    """Function calls printed in a deparsed expression, with their span, sub-select depth and whether their
-    innermost sub-select is a scalar one without FROM."""
+    """Function calls printed in a deparsed expression, with their span and whether their innermost sub-select
+    is a scalar one without FROM."""
     tokens = [(m.lastgroup or "", m.group(), m.start(), m.end()) for m in _SQL_TOKEN.finditer(text)]
     tokens = [t for t in tokens if t[0] != "space"]
     frames: list[_Frame] = []  # one per open parenthesis
-    # (frame level, name, start, depth, innermost sub-select frame) of the calls awaiting their ")"
-    pending: list[tuple[int, str, int, int, _Frame | None]] = []
-    closed: list[tuple[str, int, int, int, _Frame | None]] = []
+    # (frame level, name, start, innermost sub-select frame) of the calls awaiting their ")"
+    pending: list[tuple[int, str, int, _Frame | None]] = []
+    closed: list[tuple[str, int, int, _Frame | None]] = []
     i = 0
     while i < len(tokens):
         kind, value, start, _ = tokens[i]
@@ -253,7 +252,7 @@ def _text_calls(text: str) -> tuple[_TextCall, ...]:
             if j < len(tokens) and tokens[j][1] == "(" and len(parts) <= 2:
                 name = ".".join(parts) if len(parts) == 2 else f"pg_catalog.{parts[0]}"
                 innermost = next((f for f in reversed(frames) if f.subselect), None)
-                pending.append((len(frames), name, start, sum(f.subselect for f in frames), innermost))
+                pending.append((len(frames), name, start, innermost))
             i = j
             continue
         if value == "(":
@@ -264,12 +263,11 @@ def _text_calls(text: str) -> tuple[_TextCall, ...]:
         elif value == ")" and frames:
             frames.pop()
             while pending and pending[-1][0] == len(frames):
-                _, name, call_start, depth, innermost = pending.pop()
-                closed.append((name, call_start, tokens[i][3], depth, innermost))
+                _, name, call_start, innermost = pending.pop()
+                closed.append((name, call_start, tokens[i][3], innermost))
         i += 1
     calls = (
-        _TextCall(name, a, b, depth, innermost is not None and not innermost.has_from)
-        for name, a, b, depth, innermost in closed
+        _TextCall(name, a, b, innermost is not None and not innermost.has_from) for name, a, b, innermost in closed
     )
     return tuple(sorted(calls, key=lambda c: c.start))
 
